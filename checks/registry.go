@@ -1,0 +1,65 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// Kind describes a registered probe kind.
+type Kind struct {
+	// Name is the YAML key that selects the kind, e.g. "http".
+	Name string
+	// New returns a fresh config pre-filled with the kind's defaults. It
+	// must have no side effects.
+	New func() Probe
+	// Summary is one line for `readyctl probes`.
+	Summary string
+	// Example is a complete checklist item (YAML, starting with "- id:")
+	// that uses the kind; `readyctl probes KIND` prints it and a test
+	// loads every example through the real loader.
+	Example string
+}
+
+var (
+	mu    sync.RWMutex
+	kinds = map[string]Kind{}
+)
+
+// Register adds a kind. It is meant to be called from a package's init and
+// panics on an empty or duplicate name or a missing factory, so that a bad
+// build fails at start, not in the middle of a run.
+func Register(k Kind) {
+	mu.Lock()
+	defer mu.Unlock()
+	if k.Name == "" || k.New == nil {
+		panic("checks: Register with empty name or nil factory")
+	}
+	if k.Name == "manual" {
+		panic("checks: \"manual\" is reserved for items a person signs off")
+	}
+	if _, dup := kinds[k.Name]; dup {
+		panic(fmt.Sprintf("checks: kind %q registered twice", k.Name))
+	}
+	kinds[k.Name] = k
+}
+
+// Lookup returns the kind registered under name.
+func Lookup(name string) (Kind, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	k, ok := kinds[name]
+	return k, ok
+}
+
+// Names returns every registered kind name, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	names := make([]string, 0, len(kinds))
+	for n := range kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,3 @@
+module github.com/readyctl/readyctl
+
+go 1.26.8
