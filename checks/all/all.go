@@ -1,0 +1,8 @@
+// Package all registers every probe kind; import it for its side effects.
+// A new kind adds one line here.
+package all
+
+import (
+	_ "github.com/readyctl/readyctl/checks/httpcheck"
+	_ "github.com/readyctl/readyctl/checks/tcpcheck"
+)

@@ -1,0 +1,266 @@
+// Package httpcheck is the `http` probe kind: one HTTP request, with the
+// response's status, latency, headers, body and parsed JSON as
+// observations. It sends only the request the checklist describes.
+package httpcheck
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/readyctl/readyctl/checks"
+	"github.com/readyctl/readyctl/checks/tlsopt"
+)
+
+//go:embed example.yaml
+var example string
+
+func init() {
+	checks.Register(checks.Kind{
+		Name:    "http",
+		New:     func() checks.Probe { return New() },
+		Summary: "HTTP(S) request: status, latency, headers, body and JSON",
+		Example: example,
+	})
+}
+
+// BasicAuth is the `basic_auth:` block.
+type BasicAuth struct {
+	Username string `yaml:"username" doc:"user name"`
+	Password string `yaml:"password" doc:"password, usually ${env:NAME}"`
+}
+
+// Probe is the `http:` block of an item.
+type Probe struct {
+	URL             string            `yaml:"url" doc:"http:// or https:// URL (required)"`
+	Method          string            `yaml:"method" doc:"request method"`
+	Headers         map[string]string `yaml:"headers" doc:"request headers"`
+	Body            string            `yaml:"body" doc:"request body"`
+	JSON            any               `yaml:"json" doc:"request body as JSON (sets Content-Type); excludes body"`
+	BasicAuth       *BasicAuth        `yaml:"basic_auth" doc:"HTTP basic authentication"`
+	BearerToken     string            `yaml:"bearer_token" doc:"sent as Authorization: Bearer TOKEN"`
+	FollowRedirects bool              `yaml:"follow_redirects" doc:"follow 3xx redirects"`
+	MaxRedirects    int               `yaml:"max_redirects" doc:"redirects to follow at most"`
+	TLS             tlsopt.Options    `yaml:"tls" doc:"TLS client options"`
+	MaxBodyBytes    int64             `yaml:"max_body_bytes" doc:"read at most this many bytes of the body"`
+	Status          StatusSpec        `yaml:"status" doc:"allowed status: a code, a class such as \"2xx\", or a list"`
+	MaxLatency      time.Duration     `yaml:"max_latency" doc:"fail when the response takes longer (0 = no limit)"`
+}
+
+// New returns a Probe with its defaults.
+func New() *Probe {
+	return &Probe{
+		Method:          http.MethodGet,
+		FollowRedirects: true,
+		MaxRedirects:    10,
+		MaxBodyBytes:    1 << 20,
+		Status:          StatusSpec{"2xx"},
+	}
+}
+
+// Validate checks the configuration without I/O.
+func (p *Probe) Validate() error {
+	if p.URL == "" {
+		return checks.FieldErrorf("url", "url is required")
+	}
+	u, err := url.Parse(p.URL)
+	if err != nil {
+		return checks.FieldErrorf("url", "bad url: %v", redactErr(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return checks.FieldErrorf("url", "url %q: scheme must be http or https", u.Redacted())
+	}
+	if u.Host == "" {
+		return checks.FieldErrorf("url", "url %q has no host", u.Redacted())
+	}
+	p.Method = strings.ToUpper(p.Method)
+	if p.Body != "" && p.JSON != nil {
+		return checks.FieldErrorf("json", "body and json are mutually exclusive")
+	}
+	if p.BasicAuth != nil && p.BearerToken != "" {
+		return checks.FieldErrorf("bearer_token", "basic_auth and bearer_token are mutually exclusive")
+	}
+	if p.MaxRedirects < 0 {
+		return checks.FieldErrorf("max_redirects", "must be 0 or more")
+	}
+	if p.MaxBodyBytes <= 0 {
+		return checks.FieldErrorf("max_body_bytes", "must be greater than 0")
+	}
+	if len(p.Status) == 0 {
+		return checks.FieldErrorf("status", "at least one status is required")
+	}
+	if err := p.TLS.Validate(); err != nil {
+		return checks.FieldErrorf("tls", "%v", err)
+	}
+	return nil
+}
+
+// Run sends the request and observes the response.
+func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
+	obs := checks.Observations{}
+	client, err := p.client()
+	if err != nil {
+		return obs, err
+	}
+	defer client.CloseIdleConnections()
+	req, err := p.request(ctx)
+	if err != nil {
+		return obs, err
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return obs, fmt.Errorf("%s %s: %w", p.Method, redactURL(p.URL), unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, p.MaxBodyBytes))
+	latency := time.Since(start)
+	obs["status"] = resp.StatusCode
+	obs["latency"] = latency
+	obs["url"] = resp.Request.URL.Redacted()
+	headers := map[string]any{}
+	for k, v := range resp.Header {
+		headers[strings.ToLower(k)] = strings.Join(v, ", ")
+	}
+	obs["headers"] = headers
+	obs["body"] = string(body)
+	obs["json"] = nil
+	var parsed any
+	if len(body) > 0 && json.Unmarshal(body, &parsed) == nil {
+		obs["json"] = parsed
+	}
+	if readErr != nil {
+		return obs, fmt.Errorf("reading response body: %w", readErr)
+	}
+	var problems []string
+	if !p.Status.Match(resp.StatusCode) {
+		problems = append(problems, fmt.Sprintf("status %d, expected %s", resp.StatusCode, p.Status))
+	}
+	if p.MaxLatency > 0 && latency > p.MaxLatency {
+		problems = append(problems, fmt.Sprintf("latency %s is over max_latency %s", latency.Round(time.Millisecond), p.MaxLatency))
+	}
+	if len(problems) > 0 {
+		return obs, checks.Fail("", "%s", strings.Join(problems, "; "))
+	}
+	return obs, nil
+}
+
+func (p *Probe) client() (*http.Client, error) {
+	tlsCfg, err := p.TLS.Config()
+	if err != nil {
+		return nil, err
+	}
+	transport := &http.Transport{
+		Proxy:             http.ProxyFromEnvironment,
+		TLSClientConfig:   tlsCfg,
+		DisableKeepAlives: true,
+		ForceAttemptHTTP2: true,
+	}
+	c := &http.Client{Transport: transport}
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !p.FollowRedirects {
+			return http.ErrUseLastResponse
+		}
+		if len(via) > p.MaxRedirects {
+			return fmt.Errorf("stopped after %d redirects (max_redirects)", p.MaxRedirects)
+		}
+		return nil
+	}
+	return c, nil
+}
+
+func (p *Probe) request(ctx context.Context) (*http.Request, error) {
+	var body io.Reader
+	contentType := ""
+	switch {
+	case p.JSON != nil:
+		b, err := json.Marshal(jsonCompatible(p.JSON))
+		if err != nil {
+			return nil, fmt.Errorf("encoding json body: %w", err)
+		}
+		body, contentType = bytes.NewReader(b), "application/json"
+	case p.Body != "":
+		body = strings.NewReader(p.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, p.Method, p.URL, body)
+	if err != nil {
+		return nil, fmt.Errorf("building request: %w", redactErr(err))
+	}
+	req.Header.Set("User-Agent", "readyctl")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range p.Headers {
+		if strings.EqualFold(k, "host") {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	switch {
+	case p.BasicAuth != nil:
+		req.SetBasicAuth(p.BasicAuth.Username, p.BasicAuth.Password)
+	case p.BearerToken != "":
+		req.Header.Set("Authorization", "Bearer "+p.BearerToken)
+	}
+	return req, nil
+}
+
+// jsonCompatible turns YAML-decoded maps (map[string]any already in yaml.v3)
+// into something encoding/json accepts.
+func jsonCompatible(v any) any {
+	switch x := v.(type) {
+	case map[any]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[fmt.Sprint(k)] = jsonCompatible(e)
+		}
+		return m
+	case map[string]any:
+		for k, e := range x {
+			x[k] = jsonCompatible(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = jsonCompatible(e)
+		}
+		return x
+	}
+	return v
+}
+
+// unwrapURLError drops *url.Error's "Get URL:" prefix (it may carry a
+// password) while keeping the cause for classification.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func redactErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return s
+}
+
+var _ checks.Probe = (*Probe)(nil)

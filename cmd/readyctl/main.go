@@ -1,0 +1,24 @@
+// Command readyctl checks that a system is ready to deploy, from a YAML
+// checklist. See README.md.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	_ "github.com/readyctl/readyctl/checks/all"
+	"github.com/readyctl/readyctl/internal/cli"
+)
+
+func main() {
+	// The first SIGINT/SIGTERM cancels the run, which still prints what it
+	// measured; a second one kills the process the default way.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	os.Exit(cli.Main(ctx, os.Args[1:], cli.System()))
+}

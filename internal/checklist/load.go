@@ -1,0 +1,570 @@
+package checklist
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/readyctl/readyctl/checks"
+)
+
+// Options select how a checklist is interpolated.
+type Options struct {
+	Env  string            // --env: which environments: entry overrides vars
+	Vars map[string]string // --var KEY=VALUE, highest precedence
+	// LookupEnv reads the process environment; nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// ErrNotFound wraps a checklist file that cannot be read.
+var ErrNotFound = errors.New("checklist not found")
+
+// Load reads, interpolates and validates the checklist at path. Problems
+// with the file's content come back as Errors (all of them at once).
+func Load(path string, opts Options) (*Checklist, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s (use -f to name another file)", ErrNotFound, path)
+		}
+		return nil, fmt.Errorf("read checklist: %w", err)
+	}
+	return Parse(path, data, opts)
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// The fields of the file outside sections; decoded strictly.
+type fileSpec struct {
+	Version      *int                         `yaml:"version"`
+	Name         string                       `yaml:"name"`
+	Description  string                       `yaml:"description"`
+	Vars         map[string]string            `yaml:"vars"`
+	Environments map[string]map[string]string `yaml:"environments"`
+	Defaults     Defaults                     `yaml:"defaults"`
+	Sections     []yaml.Node                  `yaml:"sections"`
+	Signoff      yaml.Node                    `yaml:"signoff"`
+}
+
+type sectionSpec struct {
+	ID          string      `yaml:"id"`
+	Title       string      `yaml:"title"`
+	Description string      `yaml:"description"`
+	Phase       string      `yaml:"phase"`
+	MinPassRate *float64    `yaml:"min_pass_rate"`
+	Items       []yaml.Node `yaml:"items"`
+}
+
+// The fields every item has, whatever its kind.
+type itemSpec struct {
+	ID          string         `yaml:"id"`
+	Title       string         `yaml:"title"`
+	Description string         `yaml:"description"`
+	Phase       string         `yaml:"phase"`
+	Severity    Severity       `yaml:"severity"`
+	Tags        []string       `yaml:"tags"`
+	Timeout     *time.Duration `yaml:"timeout"`
+	Retries     *int           `yaml:"retries"`
+	RetryDelay  *time.Duration `yaml:"retry_delay"`
+	DependsOn   []string       `yaml:"depends_on"`
+}
+
+// ItemFields are the keys every item may have besides its kind key.
+var ItemFields = FieldNames(reflect.TypeOf(itemSpec{}))
+
+type loader struct {
+	path string
+	errs Errors
+	item string // id of the item being loaded, for messages
+}
+
+func (l *loader) errAt(n *yaml.Node, col int, msg string) {
+	line := 0
+	if n != nil {
+		line = n.Line
+		if col == 0 {
+			col = n.Column
+		}
+	}
+	l.errs = append(l.errs, &Error{File: l.path, Line: line, Col: col, Item: l.item, Msg: msg})
+}
+
+func (l *loader) decode(n *yaml.Node, v any, path string) {
+	for _, e := range decodeStrict(n, reflect.ValueOf(v).Elem(), path) {
+		l.errAt(e.node, 0, e.msg)
+	}
+}
+
+// Parse is Load on bytes already read; path is used in messages.
+func Parse(path string, data []byte, opts Options) (*Checklist, error) {
+	l := &loader{path: path}
+	sum := sha256.Sum256(data)
+	c := &Checklist{Path: path, SHA256: hex.EncodeToString(sum[:]), Environment: opts.Env}
+
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		line, msg := yamlSyntaxError(err)
+		l.errs = append(l.errs, &Error{File: path, Line: line, Col: 1, Msg: msg})
+		return nil, l.errs
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		l.errAt(&doc, 1, "a checklist is a mapping with version, name and sections")
+		return nil, l.errs
+	}
+	c.Doc = copyNode(&doc)
+	root := doc.Content[0]
+
+	var spec fileSpec
+	l.decode(root, &spec, "")
+	switch {
+	case spec.Version == nil:
+		l.errAt(root, 1, "version is missing: add `version: 1` at the top")
+	case *spec.Version != 1:
+		l.errAt(valueNode(root, "version"), 0, fmt.Sprintf("unsupported version %d: this readyctl reads version 1", *spec.Version))
+	}
+	c.Name = spec.Name
+	c.Defaults = Defaults{Timeout: 10 * time.Second, RetryDelay: time.Second, Severity: Critical}
+	if d := spec.Defaults; true {
+		if d.Timeout > 0 {
+			c.Defaults.Timeout = d.Timeout
+		}
+		if d.RetryDelay > 0 {
+			c.Defaults.RetryDelay = d.RetryDelay
+		}
+		c.Defaults.Retries = d.Retries
+		if d.Severity != "" {
+			c.Defaults.Severity = d.Severity
+		}
+	}
+	if dn := valueNode(root, "defaults"); dn != nil {
+		l.checkSeverity(valueNode(dn, "severity"), c.Defaults.Severity)
+		l.checkRetries(valueNode(dn, "retries"), c.Defaults.Retries)
+	}
+
+	// Interpolation: --var > environments[--env] > vars.
+	r := &resolver{lookup: opts.LookupEnv, secrets: map[string]bool{}}
+	if r.lookup == nil {
+		r.lookup = os.LookupEnv
+	}
+	r.vars = append(r.vars, opts.Vars)
+	if opts.Env != "" {
+		env, ok := spec.Environments[opts.Env]
+		if !ok {
+			known := make([]string, 0, len(spec.Environments))
+			for k := range spec.Environments {
+				known = append(known, k)
+			}
+			sort.Strings(known)
+			msg := fmt.Sprintf("environment %q is not defined under environments:", opts.Env)
+			if len(known) > 0 {
+				msg += " (defined: " + strings.Join(known, ", ") + ")"
+			}
+			l.errAt(valueNodeOr(root, "environments"), 0, msg)
+		}
+		r.vars = append(r.vars, env)
+	}
+	r.vars = append(r.vars, spec.Vars)
+	if nameNode := valueNode(root, "name"); nameNode != nil {
+		r.interpolate(nameNode, func(n *yaml.Node, col int, msg string) { l.errAt(n, col, msg) })
+		c.Name = nameNode.Value
+	}
+
+	ids := map[string]*yaml.Node{}
+	sectionIDs := map[string]bool{}
+	for i := range spec.Sections {
+		sn := &spec.Sections[i]
+		var ss sectionSpec
+		l.decode(sn, &ss, "")
+		if ss.ID == "" {
+			l.errAt(sn, 0, "section has no id")
+		} else if !idPattern.MatchString(ss.ID) {
+			l.errAt(valueNode(sn, "id"), 0, fmt.Sprintf("section id %q must match [a-z0-9][a-z0-9-]*", ss.ID))
+		} else if sectionIDs[ss.ID] {
+			l.errAt(valueNode(sn, "id"), 0, fmt.Sprintf("duplicate section id %q", ss.ID))
+		}
+		sectionIDs[ss.ID] = true
+		if ss.MinPassRate != nil && (*ss.MinPassRate < 0 || *ss.MinPassRate > 1) {
+			l.errAt(valueNode(sn, "min_pass_rate"), 0, fmt.Sprintf("min_pass_rate %g must be between 0 and 1", *ss.MinPassRate))
+		}
+		title := ss.Title
+		if title == "" {
+			title = ss.ID
+		}
+		sec := &Section{ID: ss.ID, Title: title, Phase: ss.Phase, MinPassRate: ss.MinPassRate}
+		for j := range ss.Items {
+			raw := copyNode(&ss.Items[j])
+			r.interpolate(&ss.Items[j], func(n *yaml.Node, col int, msg string) {
+				l.item = idOf(&ss.Items[j])
+				l.errAt(n, col, msg)
+				l.item = ""
+			})
+			if it := l.loadItem(&ss.Items[j], c, sec, ids); it != nil {
+				it.Raw = raw
+				sec.Items = append(sec.Items, it)
+			}
+		}
+		c.Sections = append(c.Sections, sec)
+	}
+	l.checkDependencies(c, ids)
+
+	for s := range r.secrets {
+		c.Secrets = append(c.Secrets, s)
+	}
+	sort.Strings(c.Secrets)
+	if len(l.errs) > 0 {
+		return nil, l.errs.sorted()
+	}
+	return c, nil
+}
+
+func (l *loader) loadItem(n *yaml.Node, c *Checklist, sec *Section, ids map[string]*yaml.Node) *Item {
+	l.item = idOf(n)
+	defer func() { l.item = "" }()
+	if n.Kind != yaml.MappingNode {
+		l.errAt(n, 0, "an item is a mapping with id, title and one probe kind")
+		return nil
+	}
+	// Split the item's keys: common fields, and the kind key(s).
+	common := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
+	var kindKeys []*yaml.Node
+	unknown := false
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch {
+		case contains(ItemFields, k.Value):
+			common.Content = append(common.Content, k, v)
+		case k.Value == "manual" || isKind(k.Value):
+			kindKeys = append(kindKeys, k)
+		default:
+			unknown = true
+			l.errAt(k, 0, unknownKeyMessage(k.Value, v))
+		}
+	}
+	var spec itemSpec
+	l.decode(common, &spec, "")
+	it := &Item{
+		ID: spec.ID, Title: spec.Title, Description: spec.Description, Section: sec,
+		Phase: spec.Phase, Severity: spec.Severity, Tags: spec.Tags, DependsOn: spec.DependsOn,
+		Timeout: c.Defaults.Timeout, Retries: c.Defaults.Retries, RetryDelay: c.Defaults.RetryDelay,
+		Line: n.Line, Col: n.Column,
+	}
+	if it.Phase == "" {
+		it.Phase = sec.Phase
+	}
+	if it.Title == "" {
+		it.Title = it.ID
+	}
+	if spec.Timeout != nil {
+		if *spec.Timeout <= 0 {
+			l.errAt(valueNode(n, "timeout"), 0, "timeout must be greater than 0")
+		}
+		it.Timeout = *spec.Timeout
+	}
+	if spec.Retries != nil {
+		it.Retries = *spec.Retries
+		l.checkRetries(valueNode(n, "retries"), it.Retries)
+	}
+	if spec.RetryDelay != nil {
+		it.RetryDelay = *spec.RetryDelay
+	}
+	if it.Severity == "" {
+		it.Severity = c.Defaults.Severity
+	} else {
+		l.checkSeverity(valueNode(n, "severity"), it.Severity)
+	}
+
+	switch {
+	case it.ID == "":
+		l.errAt(n, 0, "item has no id")
+	case !idPattern.MatchString(it.ID):
+		l.errAt(valueNode(n, "id"), 0, fmt.Sprintf("malformed id %q: use lower-case letters, digits and dashes, starting with a letter or digit", it.ID))
+	default:
+		if prev, dup := ids[it.ID]; dup {
+			l.errAt(valueNode(n, "id"), 0, fmt.Sprintf("duplicate id %q (first used on line %d)", it.ID, prev.Line))
+		} else {
+			ids[it.ID] = valueNode(n, "id")
+		}
+	}
+
+	switch {
+	case len(kindKeys) == 0 && !unknown:
+		l.errAt(n, 0, fmt.Sprintf("no probe kind: add exactly one of %s, or manual", strings.Join(checks.Names(), ", ")))
+	case len(kindKeys) > 1:
+		names := make([]string, len(kindKeys))
+		for i, k := range kindKeys {
+			names[i] = k.Value
+		}
+		l.errAt(kindKeys[1], 0, fmt.Sprintf("two probe kinds (%s): an item has exactly one", strings.Join(names, ", ")))
+	case len(kindKeys) == 1:
+		l.loadKind(kindKeys[0], valueNode(n, kindKeys[0].Value), it)
+	}
+	return it
+}
+
+func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
+	it.Kind = key.Value
+	if key.Value == "manual" {
+		it.Manual = &Manual{}
+		if block.Tag != "!!null" && !(block.Kind == yaml.ScalarNode && block.Value == "true") {
+			l.decode(block, it.Manual, "manual")
+		}
+		return
+	}
+	if block.Kind != yaml.MappingNode {
+		l.errAt(block, 0, fmt.Sprintf("%s: expected a mapping of the probe's fields, got %s (see `readyctl probes %s`)", key.Value, describe(block), key.Value))
+		return
+	}
+	// expect: belongs to every kind; the runner evaluates it.
+	stripped := &yaml.Node{Kind: yaml.MappingNode, Line: block.Line, Column: block.Column}
+	for i := 0; i+1 < len(block.Content); i += 2 {
+		k, v := block.Content[i], block.Content[i+1]
+		if k.Value != "expect" {
+			stripped.Content = append(stripped.Content, k, v)
+			continue
+		}
+		var srcs []string
+		l.decode(v, &srcs, key.Value+".expect")
+		for j, src := range srcs {
+			e, err := CompileExpectation(src)
+			if err != nil {
+				l.errAt(v.Content[j], 0, err.Error())
+				continue
+			}
+			it.Expect = append(it.Expect, e)
+		}
+	}
+	kind, _ := checks.Lookup(key.Value)
+	p := kind.New()
+	before := len(l.errs)
+	l.decode(stripped, p, key.Value)
+	if len(l.errs) > before {
+		return
+	}
+	if err := p.Validate(); err != nil {
+		var fe *checks.FieldError
+		if errors.As(err, &fe) {
+			l.errAt(fieldNode(block, fe.Field), 0, key.Value+"."+err.Error())
+		} else {
+			l.errAt(key, 0, key.Value+": "+err.Error())
+		}
+		return
+	}
+	it.Probe = p
+}
+
+func (l *loader) checkDependencies(c *Checklist, ids map[string]*yaml.Node) {
+	byID := map[string]*Item{}
+	for _, it := range c.Items() {
+		byID[it.ID] = it
+	}
+	for _, it := range c.Items() {
+		for i, d := range it.DependsOn {
+			if _, ok := ids[d]; !ok {
+				l.item = it.ID
+				msg := fmt.Sprintf("depends_on %q: no item has that id", d)
+				if s := Suggest(d, keys(ids)); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				l.errAt(seqElem(it.Raw, "depends_on", i), 0, msg)
+				l.item = ""
+			}
+		}
+	}
+	// Cycle detection: depth-first search with colours.
+	const (
+		white = iota
+		grey
+		black
+	)
+	colour := map[string]int{}
+	var stack []string
+	var visit func(it *Item) bool
+	visit = func(it *Item) bool {
+		colour[it.ID] = grey
+		stack = append(stack, it.ID)
+		for _, d := range it.DependsOn {
+			dep, ok := byID[d]
+			if !ok {
+				continue
+			}
+			switch colour[d] {
+			case grey:
+				start := indexOf(stack, d)
+				cycle := append(append([]string{}, stack[start:]...), d)
+				l.item = it.ID
+				l.errAt(valueNode(it.Raw, "depends_on"), 0, "dependency cycle: "+strings.Join(cycle, " -> "))
+				l.item = ""
+				return true
+			case white:
+				if visit(dep) {
+					return true
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		colour[it.ID] = black
+		return false
+	}
+	for _, it := range c.Items() {
+		if colour[it.ID] == white {
+			stack = stack[:0]
+			if visit(it) {
+				return // one cycle report is enough; the rest is noise
+			}
+		}
+	}
+}
+
+func (l *loader) checkSeverity(n *yaml.Node, s Severity) {
+	switch s {
+	case Critical, Warning, Info:
+	default:
+		l.errAt(n, 0, fmt.Sprintf("severity %q: expected critical, warning or info", s))
+	}
+}
+
+func (l *loader) checkRetries(n *yaml.Node, r int) {
+	if r < 0 || r > 100 {
+		l.errAt(n, 0, fmt.Sprintf("retries %d: expected 0 to 100", r))
+	}
+}
+
+func unknownKeyMessage(key string, v *yaml.Node) string {
+	kinds := append(checks.Names(), "manual")
+	if v.Kind == yaml.MappingNode {
+		msg := fmt.Sprintf("unknown probe kind %q", key)
+		if s := Suggest(key, kinds); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return msg + "; known kinds: " + strings.Join(kinds, ", ")
+	}
+	msg := fmt.Sprintf("unknown field %q", key)
+	if s := Suggest(key, append(append([]string{}, ItemFields...), kinds...)); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return msg
+}
+
+func isKind(name string) bool {
+	_, ok := checks.Lookup(name)
+	return ok
+}
+
+// yamlSyntaxError extracts the line from yaml.v3's "yaml: line N: msg".
+func yamlSyntaxError(err error) (int, string) {
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	var line int
+	if _, scanErr := fmt.Sscanf(s, "line %d:", &line); scanErr == nil {
+		if i := strings.Index(s, ": "); i >= 0 {
+			s = s[i+2:]
+		}
+	}
+	return line, "YAML syntax error: " + s
+}
+
+// valueNode returns the value of key in mapping n, or nil.
+func valueNode(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func valueNodeOr(n *yaml.Node, key string) *yaml.Node {
+	if v := valueNode(n, key); v != nil {
+		return v
+	}
+	return n
+}
+
+// fieldNode follows a dotted path ("query.sql", "headers[0]") inside a
+// probe block, stopping at the deepest node that exists.
+func fieldNode(block *yaml.Node, path string) *yaml.Node {
+	n := block
+	for _, part := range strings.Split(path, ".") {
+		name, idx := part, -1
+		if i := strings.IndexByte(part, '['); i > 0 {
+			name = part[:i]
+			fmt.Sscanf(part[i:], "[%d]", &idx)
+		}
+		next := valueNode(n, name)
+		if next == nil {
+			return n
+		}
+		n = next
+		if idx >= 0 && n.Kind == yaml.SequenceNode && idx < len(n.Content) {
+			n = n.Content[idx]
+		}
+	}
+	return n
+}
+
+func seqElem(n *yaml.Node, key string, i int) *yaml.Node {
+	v := valueNode(n, key)
+	if v != nil && v.Kind == yaml.SequenceNode && i < len(v.Content) {
+		return v.Content[i]
+	}
+	return v
+}
+
+func idOf(n *yaml.Node) string {
+	if v := valueNode(n, "id"); v != nil && v.Kind == yaml.ScalarNode {
+		return v.Value
+	}
+	return ""
+}
+
+func copyNode(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, ch := range n.Content {
+		c.Content[i] = copyNode(ch)
+	}
+	return &c
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return 0
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,93 @@
+// Package checklist loads a readyctl checklist: YAML decoding (strict),
+// `${...}` interpolation, probe configuration and validation, with every
+// problem reported as FILE:LINE:COL. It does no network I/O, ever.
+package checklist
+
+import (
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/readyctl/readyctl/checks"
+)
+
+// Severity says whether an item blocks the verdict.
+type Severity string
+
+const (
+	Critical Severity = "critical"
+	Warning  Severity = "warning"
+	Info     Severity = "info"
+)
+
+// Checklist is a loaded, interpolated and validated checklist.
+type Checklist struct {
+	Path        string
+	SHA256      string // of the file's bytes
+	Name        string
+	Environment string // the --env selected, "" for none
+	Defaults    Defaults
+	Sections    []*Section
+	// Secrets are the values that came from ${env:...}: every output
+	// shows them as ***.
+	Secrets []string
+	// Doc is the document as written, before interpolation, for tools that
+	// need a definition's canonical form (sign-off digests).
+	Doc *yaml.Node
+}
+
+// Defaults apply to every item that does not say otherwise.
+type Defaults struct {
+	Timeout    time.Duration `yaml:"timeout" doc:"per attempt"`
+	Retries    int           `yaml:"retries"`
+	RetryDelay time.Duration `yaml:"retry_delay"`
+	Severity   Severity      `yaml:"severity"`
+}
+
+// Section groups items; min_pass_rate makes the section itself a gate.
+type Section struct {
+	ID          string
+	Title       string
+	Phase       string
+	MinPassRate *float64
+	Items       []*Item
+}
+
+// Item is one check: a probe of some kind, or a manual item.
+type Item struct {
+	ID          string
+	Title       string
+	Description string
+	Section     *Section
+	Phase       string // the item's own, else its section's
+	Severity    Severity
+	Tags        []string
+	Timeout     time.Duration
+	Retries     int
+	RetryDelay  time.Duration
+	DependsOn   []string
+
+	Kind   string       // probe kind name, or "manual"
+	Probe  checks.Probe // nil for manual items
+	Manual *Manual      // nil for probe items
+	Expect []*Expectation
+
+	Line, Col int
+	// Raw is the item's mapping as written (before interpolation).
+	Raw *yaml.Node
+}
+
+// Manual is the block of an item that only a person can confirm.
+type Manual struct {
+	Roles        []string `yaml:"roles" doc:"role ids that may attest this item"`
+	Instructions string   `yaml:"instructions" doc:"what the person must check before signing off"`
+}
+
+// Items returns every item in checklist order.
+func (c *Checklist) Items() []*Item {
+	var out []*Item
+	for _, s := range c.Sections {
+		out = append(out, s.Items...)
+	}
+	return out
+}

@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// addChecklistFlags adds the flags every command that loads a checklist has.
+func addChecklistFlags(fs *pflag.FlagSet) {
+	fs.StringP("file", "f", "checklist.yaml", "checklist file")
+	fs.String("env", "", "environment whose vars override the defaults (see environments: in the checklist)")
+	fs.StringArray("var", nil, "set a variable, KEY=VALUE (repeatable; overrides the checklist and --env)")
+}
+
+// checklistSettings reads -f, --env and --var.
+func checklistSettings(f *Factory, cmd *cobra.Command) (file, env string, vars map[string]string, err error) {
+	v := f.Config
+	vars = map[string]string{}
+	for _, kv := range stringsSetting(f, cmd, "var") {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return "", "", nil, usageErrorf("--var %q: expected KEY=VALUE", kv)
+		}
+		vars[k] = val
+	}
+	return v.GetString("file"), v.GetString("env"), vars, nil
+}
+
+// stringsSetting reads a repeatable flag. Values given on the command line
+// are taken as they are (viper would split them on commas, breaking
+// --var k=a,b); otherwise READYCTL_<NAME> or the config file.
+func stringsSetting(f *Factory, cmd *cobra.Command, name string) []string {
+	fl := cmd.Flags().Lookup(name)
+	if fl != nil && fl.Changed {
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			return sv.GetSlice()
+		}
+	}
+	return f.Config.GetStringSlice(name)
+}

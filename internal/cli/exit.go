@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/readyctl/readyctl/internal/checklist"
+)
+
+// Exit codes (contract).
+const (
+	ExitReady       = 0
+	ExitNotReady    = 1
+	ExitUsage       = 2
+	ExitInvalid     = 3
+	ExitInterrupted = 130
+)
+
+// ErrNotReady is returned after a not-ready report has been printed; it
+// prints nothing more.
+var ErrNotReady = errors.New("not ready")
+
+// ErrInterrupted is returned after a partial report has been printed
+// because of SIGINT/SIGTERM.
+var ErrInterrupted = errors.New("interrupted")
+
+// UsageError is a problem with flags or arguments.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usageErrorf(format string, a ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, a...)}
+}
+
+// ExitCode maps an error from a command to the process exit code. It is
+// the only place where errors become exit codes.
+func ExitCode(err error) int {
+	var usage *UsageError
+	var invalid checklist.Errors
+	switch {
+	case err == nil:
+		return ExitReady
+	case errors.Is(err, ErrInterrupted), errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	case errors.Is(err, ErrNotReady):
+		return ExitNotReady
+	case errors.As(err, &invalid):
+		return ExitInvalid
+	case errors.As(err, &usage), errors.Is(err, checklist.ErrNotFound):
+		return ExitUsage
+	}
+	// Anything else (an output file that cannot be written, ...) means the
+	// verdict could not be delivered: not ready.
+	return ExitNotReady
+}
+
+// printError writes err for a person, once. Sentinels that follow an
+// already printed report print nothing.
+func printError(w io.Writer, err error) {
+	var invalid checklist.Errors
+	switch {
+	case err == nil, errors.Is(err, ErrNotReady), errors.Is(err, ErrInterrupted):
+	case errors.As(err, &invalid):
+		for _, e := range invalid {
+			fmt.Fprintln(w, e.Error())
+		}
+		n := len(invalid)
+		fmt.Fprintf(w, "readyctl: invalid checklist: %d problem%s\n", n, map[bool]string{true: "", false: "s"}[n == 1])
+	default:
+		msg := err.Error()
+		var usage *UsageError
+		if errors.As(err, &usage) && !strings.Contains(msg, "--help") {
+			msg += " (see --help)"
+		}
+		fmt.Fprintln(w, "readyctl: "+msg)
+	}
+}

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/readyctl/readyctl/internal/checklist"
+)
+
+// ListOptions are the settings of `readyctl list`.
+type ListOptions struct {
+	ValidateOptions
+	Format string
+}
+
+// NewCmdList builds `readyctl list`.
+func NewCmdList(f *Factory, runF func(context.Context, *ListOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the checklist's items",
+		Example: `  readyctl list -f checklist.yaml
+  readyctl list --format json | jq -r '.[] | select(.kind == "manual") | .id'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			bindFlags(f, cmd)
+			o := &ListOptions{ValidateOptions: ValidateOptions{IO: f.IO, LookupEnv: f.LookupEnv}, Format: f.Config.GetString("format")}
+			var err error
+			if o.File, o.Env, o.Vars, err = checklistSettings(f, cmd); err != nil {
+				return err
+			}
+			if o.Format != "text" && o.Format != "json" {
+				return usageErrorf("--format %q: expected text or json", o.Format)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return listRun(o)
+		},
+	}
+	addChecklistFlags(cmd.Flags())
+	cmd.Flags().String("format", "text", "text or json")
+	return cmd
+}
+
+type listedItem struct {
+	ID        string   `json:"id"`
+	Section   string   `json:"section"`
+	Title     string   `json:"title"`
+	Kind      string   `json:"kind"`
+	Severity  string   `json:"severity"`
+	Phase     string   `json:"phase"`
+	Tags      []string `json:"tags"`
+	DependsOn []string `json:"depends_on"`
+	Roles     []string `json:"roles,omitempty"`
+}
+
+func listRun(o *ListOptions) error {
+	cl, err := checklist.Load(o.File, checklist.Options{Env: o.Env, Vars: o.Vars, LookupEnv: o.LookupEnv})
+	if err != nil {
+		return err
+	}
+	items := make([]listedItem, 0, len(cl.Items()))
+	for _, it := range cl.Items() {
+		li := listedItem{ID: it.ID, Section: it.Section.ID, Title: it.Title, Kind: it.Kind, Severity: string(it.Severity),
+			Phase: it.Phase, Tags: nonNil(it.Tags), DependsOn: nonNil(it.DependsOn)}
+		if it.Manual != nil {
+			li.Roles = it.Manual.Roles
+		}
+		items = append(items, li)
+	}
+	if o.Format == "json" {
+		enc := json.NewEncoder(o.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(items)
+	}
+	tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSECTION\tKIND\tSEVERITY\tPHASE\tTAGS\tTITLE")
+	for _, it := range items {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Section, it.Kind, it.Severity, dash(it.Phase), dash(strings.Join(it.Tags, ",")), it.Title)
+	}
+	return tw.Flush()
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,205 @@
+// Package report holds the result of a run (the model every output is made
+// from), computes the verdict once, and renders the model in named formats.
+// Renderers only render: they never decide the verdict or an exit code.
+package report
+
+import (
+	"time"
+)
+
+// Schema identifies the JSON report format.
+const Schema = "readyctl.report/v1"
+
+// Status of one item.
+type Status string
+
+const (
+	Pass    Status = "pass"
+	Fail    Status = "fail"
+	Error   Status = "error"
+	Skip    Status = "skip"
+	Pending Status = "pending"
+	Waived  Status = "waived"
+)
+
+// Verdicts.
+const (
+	Ready    = "ready"
+	NotReady = "not_ready"
+)
+
+// Report is one run of a checklist.
+type Report struct {
+	Schema      string        `json:"schema"`
+	Checklist   ChecklistInfo `json:"checklist"`
+	Environment string        `json:"environment"`
+	StartedAt   time.Time     `json:"started_at"`
+	DurationMS  int64         `json:"duration_ms"`
+	Verdict     string        `json:"verdict"`
+	Summary     Summary       `json:"summary"`
+	Sections    []Section     `json:"sections"`
+	Items       []Item        `json:"items"`
+	Signoffs    []Signoff     `json:"signoffs"`
+	// Interrupted is set when SIGINT/SIGTERM or --timeout cut the run
+	// short; the items that did not finish say so.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// FailOn is the lowest severity that blocks ("critical" or "warning").
+	FailOn string `json:"fail_on,omitempty"`
+}
+
+// ChecklistInfo identifies exactly which checklist was run.
+type ChecklistInfo struct {
+	Name   string `json:"name"`
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// Summary counts items by status.
+type Summary struct {
+	Total   int `json:"total"`
+	Pass    int `json:"pass"`
+	Fail    int `json:"fail"`
+	Error   int `json:"error"`
+	Skip    int `json:"skip"`
+	Pending int `json:"pending"`
+	Waived  int `json:"waived"`
+}
+
+// Section is a section's outcome.
+type Section struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	PassRate    float64  `json:"pass_rate"`
+	Status      Status   `json:"status"`
+	MinPassRate *float64 `json:"min_pass_rate,omitempty"`
+}
+
+// Item is one item's outcome.
+type Item struct {
+	ID           string         `json:"id"`
+	Section      string         `json:"section"`
+	Title        string         `json:"title"`
+	Kind         string         `json:"kind"`
+	Severity     string         `json:"severity"`
+	Status       Status         `json:"status"`
+	Reason       string         `json:"reason"`
+	Message      string         `json:"message"`
+	DurationMS   int64          `json:"duration_ms"`
+	Attempts     int            `json:"attempts"`
+	Observations map[string]any `json:"observations"`
+	// Waiver or sign-off details, when one applies.
+	Signoff *Signoff `json:"signoff,omitempty"`
+}
+
+// Signoff is one person's attestation, approval or waiver as it stands in
+// this run.
+type Signoff struct {
+	Type    string    `json:"type"` // attest, approve, waive
+	Item    string    `json:"item,omitempty"`
+	Role    string    `json:"role"`
+	Name    string    `json:"name"`
+	Email   string    `json:"email,omitempty"`
+	Date    time.Time `json:"date"`
+	Expires time.Time `json:"expires,omitempty"`
+	State   string    `json:"state"` // valid, missing, expired, stale, invalid
+	Reason  string    `json:"reason,omitempty"`
+	Note    string    `json:"note,omitempty"`
+}
+
+// Blocks reports whether an item of this severity blocks the verdict under
+// failOn ("critical", the default, or "warning").
+func Blocks(severity, failOn string) bool {
+	switch severity {
+	case "critical":
+		return true
+	case "warning":
+		return failOn == "warning"
+	}
+	return false
+}
+
+// Finish computes the summary, section outcomes and the verdict from the
+// items. It is the one place the verdict is decided. requirementsMet is
+// false when a run-level requirement (such as a required sign-off) is
+// missing.
+func (r *Report) Finish(sections []Section, requirementsMet bool) {
+	r.Schema = Schema
+	r.Summary = Summary{Total: len(r.Items)}
+	ready := requirementsMet && !r.Interrupted
+	for _, it := range r.Items {
+		switch it.Status {
+		case Pass:
+			r.Summary.Pass++
+		case Fail:
+			r.Summary.Fail++
+		case Error:
+			r.Summary.Error++
+		case Skip:
+			r.Summary.Skip++
+		case Pending:
+			r.Summary.Pending++
+		case Waived:
+			r.Summary.Waived++
+		}
+		bad := it.Status == Fail || it.Status == Error || it.Status == Pending
+		if bad && Blocks(it.Severity, r.FailOn) {
+			ready = false
+		}
+		// A dependency that did not pass leaves a blocking item unchecked:
+		// that cannot count as ready.
+		if it.Status == Skip && it.Reason == "dependency" && Blocks(it.Severity, r.FailOn) {
+			ready = false
+		}
+	}
+	r.Sections = make([]Section, 0, len(sections))
+	for _, s := range sections {
+		s = r.sectionOutcome(s)
+		if s.MinPassRate != nil && s.Status == Fail && s.PassRate < *s.MinPassRate {
+			ready = false
+		}
+		r.Sections = append(r.Sections, s)
+	}
+	if r.Signoffs == nil {
+		r.Signoffs = []Signoff{}
+	}
+	r.Verdict = NotReady
+	if ready {
+		r.Verdict = Ready
+	}
+}
+
+func (r *Report) sectionOutcome(s Section) Section {
+	var counted, passed int
+	worst := Skip
+	rank := map[Status]int{Skip: 0, Pass: 1, Waived: 2, Pending: 3, Fail: 4, Error: 5}
+	for _, it := range r.Items {
+		if it.Section != s.ID || it.Status == Skip {
+			continue
+		}
+		counted++
+		if it.Status == Pass || it.Status == Waived {
+			passed++
+		}
+		if rank[it.Status] > rank[worst] {
+			worst = it.Status
+		}
+	}
+	s.PassRate = 1
+	if counted > 0 {
+		s.PassRate = float64(passed) / float64(counted)
+	}
+	switch {
+	case counted == 0:
+		s.Status = Skip
+	case s.MinPassRate != nil:
+		s.Status = Pass
+		if s.PassRate < *s.MinPassRate {
+			s.Status = Fail
+		}
+	case worst == Waived:
+		s.Status = Pass
+	default:
+		s.Status = worst
+	}
+	return s
+}
