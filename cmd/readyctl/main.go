@@ -12,7 +12,9 @@ import (
 	"github.com/readyctl/readyctl/internal/cli"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+func run() int {
 	// The first SIGINT/SIGTERM cancels the run, which still prints what it
 	// measured; a second one kills the process the default way.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -20,5 +22,5 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	os.Exit(cli.Main(ctx, os.Args[1:], cli.System()))
+	return cli.Main(ctx, os.Args[1:], cli.System())
 }

@@ -266,7 +266,8 @@ func (l *loader) loadItem(n *yaml.Node, c *Checklist, sec *Section, ids map[stri
 		it.Title = it.ID
 	}
 	if spec.Timeout != nil {
-		if *spec.Timeout <= 0 {
+		// A value that did not parse was reported already.
+		if _, err := time.ParseDuration(valueNode(n, "timeout").Value); err == nil && *spec.Timeout <= 0 {
 			l.errAt(valueNode(n, "timeout"), 0, "timeout must be greater than 0")
 		}
 		it.Timeout = *spec.Timeout
