@@ -72,7 +72,7 @@ sections:
 
 // readyctlBinary returns a path that runs this test binary as readyctl
 // (testscript.Main dispatches on the program name).
-func readyctlBinary(t *testing.T) string {
+func readyctlBinary(t testing.TB) string {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
