@@ -176,10 +176,10 @@ func TestErrorsAreClassified(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	for src, field := range map[string]string{
-		"method: GET":                                    "url",
-		"url: ftp://x":                                   "url",
-		"url: http://":                                   "url",
-		"url: http://x\nbody: a\njson: {a: 1}":           "json",
+		"method: GET":                          "url",
+		"url: ftp://x":                         "url",
+		"url: http://":                         "url",
+		"url: http://x\nbody: a\njson: {a: 1}": "json",
 		"url: http://x\nbearer_token: t\nbasic_auth: {}": "bearer_token",
 		"url: http://x\nmax_body_bytes: -1":              "max_body_bytes",
 		"url: http://x\ntls: {cert_file: a}":             "tls",
