@@ -234,25 +234,42 @@ func (p *Prometheus) logTail() string { return " (log: " + p.log + ")" }
 type Pushgateway struct {
 	// URL is the base URL, e.g. "http://127.0.0.1:41235".
 	URL string
+
+	opts PushgatewayOptions
+}
+
+// PushgatewayOptions configures StartPushgateway.
+type PushgatewayOptions struct {
+	// WebConfig is the content of a --web.config.file (basic_auth_users,
+	// tls_server_config), or "".
+	WebConfig string
+	// Username and Password are sent as basic auth on the readiness poll
+	// and by Metrics when set.
+	Username, Password string
 }
 
 // StartPushgateway starts the `prometheus-pushgateway` binary (Debian's
-// name; `pushgateway` elsewhere) on a free loopback port, in-memory only,
+// name; `pushgateway` elsewhere) on a free loopback port, in memory only,
 // waits until /-/ready answers 200, and stops it when the test ends.
-func StartPushgateway(t testing.TB) *Pushgateway {
+func StartPushgateway(t testing.TB, opts PushgatewayOptions) *Pushgateway {
 	t.Helper()
 	bin := pushgatewayBinary(t)
 	dir := t.TempDir()
 	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
-	log := promStartDaemon(t, "pushgateway", bin, dir, []string{
+	args := []string{
 		"--web.listen-address=" + addr,
 		"--persistence.file=", // in memory only
 		"--log.level=warn",
-	})
-	g := &Pushgateway{URL: "http://" + addr}
+	}
+	if opts.WebConfig != "" {
+		promWriteFile(t, filepath.Join(dir, "web.yml"), opts.WebConfig)
+		args = append(args, "--web.config.file="+filepath.Join(dir, "web.yml"))
+	}
+	log := promStartDaemon(t, "pushgateway", bin, dir, args)
+	g := &Pushgateway{URL: "http://" + addr, opts: opts}
 	client := &http.Client{Timeout: 5 * time.Second}
 	Eventually(t, 30*time.Second, "pushgateway /-/ready (log: "+log+")", func() error {
-		_, err := promHTTPGet(client, g.URL+"/-/ready", "", "")
+		_, err := promHTTPGet(client, g.URL+"/-/ready", opts.Username, opts.Password)
 		return err
 	})
 	return g
@@ -261,7 +278,7 @@ func StartPushgateway(t testing.TB) *Pushgateway {
 // Metrics returns the text exposition of everything the Pushgateway holds.
 func (g *Pushgateway) Metrics(t testing.TB) string {
 	t.Helper()
-	body, err := promHTTPGet(&http.Client{Timeout: 5 * time.Second}, g.URL+"/metrics", "", "")
+	body, err := promHTTPGet(&http.Client{Timeout: 5 * time.Second}, g.URL+"/metrics", g.opts.Username, g.opts.Password)
 	if err != nil {
 		t.Fatalf("pushgateway /metrics: %v", err)
 	}

@@ -48,7 +48,7 @@ func TestStartPrometheusAndPushgateway(t *testing.T) {
 	if len(rules.Groups) != 1 || len(rules.Groups[0].Rules) != 1 || rules.Groups[0].Rules[0].Health != "err" {
 		t.Fatalf("want the one duplicate-series rule evaluated with health err, got %+v", rules)
 	}
-	g := testsvc.StartPushgateway(t)
+	g := testsvc.StartPushgateway(t, testsvc.PushgatewayOptions{})
 	if m := g.Metrics(t); !strings.Contains(m, "pushgateway_build_info") {
 		t.Fatalf("pushgateway /metrics lacks its build info:\n%s", m)
 	}
