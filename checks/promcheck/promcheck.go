@@ -37,10 +37,9 @@ const example = `- id: api-error-rate
   prometheus:
     url: http://prometheus.monitoring.svc:9090
     query: sum(rate(http_requests_total{job="api",code=~"5.."}[5m])) / sum(rate(http_requests_total{job="api"}[5m]))
+    timeout: 5s
     targets:
       jobs: [api]
-    alerts:
-      ignore: [Watchdog]
     expect:
       - value < 0.01
 `
@@ -58,7 +57,7 @@ type Probe struct {
 	Query          string      `yaml:"query" doc:"PromQL expression, sent as written (after interpolation); observations query, result, value, series"`
 	Range          *RangeQuery `yaml:"range" doc:"make query a range query over the last window; result then holds every sample of every series"`
 	AllowEmpty     bool        `yaml:"allow_empty" doc:"an empty query result passes to expect: instead of being an error with reason no_data"`
-	AllowNonFinite bool        `yaml:"allow_non_finite" doc:"let NaN and +/-Inf results through to expect: instead of failing (expect: comparisons with NaN are false, but -Inf < x is true)"`
+	AllowNonFinite bool        `yaml:"allow_non_finite" doc:"let NaN and +/-Inf results through to expect: instead of failing; in expect: NaN < x and NaN > x are false but NaN != x is true, and -Inf < x is true"`
 	Targets        *Targets    `yaml:"targets" doc:"scrape targets must be up; observation targets"`
 	Rules          *Rules      `yaml:"rules" doc:"rule groups must evaluate without error and required rules be loaded; observation rules"`
 	Alerts         *Alerts     `yaml:"alerts" doc:"no unexpected alert may be firing; observation alerts"`
