@@ -1,0 +1,325 @@
+// Package promcheck is the `prometheus` probe kind: it asks a Prometheus
+// server (or anything speaking its HTTP API: Thanos, Mimir, VictoriaMetrics)
+// a PromQL query, and whether its scrape targets are up, its rules evaluate,
+// no unexpected alert fires and the server is ready.
+//
+// It only reads: it calls GET/POST query endpoints and never the admin or
+// lifecycle APIs.
+package promcheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/readyctl/readyctl/checks"
+	"github.com/readyctl/readyctl/checks/tlsopt"
+)
+
+func init() {
+	checks.Register(checks.Kind{
+		Name:    "prometheus",
+		New:     func() checks.Probe { return New() },
+		Summary: "PromQL query, scrape targets, rule health, firing alerts and readiness of a Prometheus server",
+		Example: example,
+	})
+}
+
+const example = `- id: api-error-rate
+  title: API error rate below 1% over the last 5 minutes
+  severity: critical
+  tags: [post-deploy, monitoring]
+  prometheus:
+    url: http://prometheus.monitoring.svc:9090
+    query: sum(rate(http_requests_total{job="api",code=~"5.."}[5m])) / sum(rate(http_requests_total{job="api"}[5m]))
+    timeout: 5s
+    targets:
+      jobs: [api]
+    expect:
+      - value < 0.01
+`
+
+// Probe is the `prometheus:` block of a checklist item.
+type Probe struct {
+	URL             string            `yaml:"url" doc:"base URL of the Prometheus server (or Thanos/Mimir query frontend), without /api/v1"`
+	BearerToken     string            `yaml:"bearer_token" doc:"sent as Authorization: Bearer; use ${env:NAME} to keep it out of the file"`
+	BearerTokenFile string            `yaml:"bearer_token_file" doc:"file holding the bearer token, read on every run (e.g. a Kubernetes service account token)"`
+	BasicAuth       *BasicAuth        `yaml:"basic_auth" doc:"HTTP basic auth"`
+	Headers         map[string]string `yaml:"headers" doc:"extra request headers, e.g. X-Scope-OrgID for a multi-tenant Mimir or Cortex"`
+	TLS             tlsopt.Options    `yaml:"tls" doc:"TLS client options for an https url"`
+	Timeout         time.Duration     `yaml:"timeout" doc:"limit for each HTTP request, also sent to Prometheus as the query timeout; the item's timeout bounds the whole probe"`
+
+	Query          string      `yaml:"query" doc:"PromQL expression, sent as written (after interpolation); observations query, result, value, series"`
+	Range          *RangeQuery `yaml:"range" doc:"make query a range query over the last window; result then holds every sample of every series"`
+	AllowEmpty     bool        `yaml:"allow_empty" doc:"an empty query result passes to expect: instead of being an error with reason no_data"`
+	AllowNonFinite bool        `yaml:"allow_non_finite" doc:"let NaN and +/-Inf results through to expect: instead of failing; in expect: NaN < x and NaN > x are false but NaN != x is true, and -Inf < x is true"`
+	Targets        *Targets    `yaml:"targets" doc:"scrape targets must be up; observation targets"`
+	Rules          *Rules      `yaml:"rules" doc:"rule groups must evaluate without error and required rules be loaded; observation rules"`
+	Alerts         *Alerts     `yaml:"alerts" doc:"no unexpected alert may be firing; observation alerts"`
+	Ready          bool        `yaml:"ready" doc:"GET /-/ready must answer 200; observation ready"`
+}
+
+// BasicAuth is HTTP basic authentication.
+type BasicAuth struct {
+	Username string `yaml:"username" doc:"user name"`
+	Password string `yaml:"password" doc:"password; use ${env:NAME} to keep it out of the file"`
+}
+
+// RangeQuery turns the query into a range query ending now.
+type RangeQuery struct {
+	Window time.Duration `yaml:"window" doc:"how far back the range starts, e.g. 10m"`
+	Step   time.Duration `yaml:"step" doc:"resolution between samples (default window/30, at least 1s)"`
+}
+
+// Targets checks /api/v1/targets.
+type Targets struct {
+	Jobs       []string `yaml:"jobs" doc:"jobs to check (default all); a named job without any target fails"`
+	MinUpRatio *float64 `yaml:"min_up_ratio" doc:"least fraction of each job's targets that must be up, 0..1 (default 1.0: all)"`
+}
+
+// Rules checks /api/v1/rules.
+type Rules struct {
+	Groups  []string `yaml:"groups" doc:"rule groups to check (default all)"`
+	Healthy *bool    `yaml:"healthy" doc:"every rule's last evaluation succeeded (default true)"`
+	Require []string `yaml:"require" doc:"alerting or recording rule names that must be loaded, e.g. the alerts a runbook relies on"`
+}
+
+// Alerts checks /api/v1/alerts.
+type Alerts struct {
+	Firing string   `yaml:"firing" doc:"none (default): any firing alert not in ignore fails; any: only observe them for expect:"`
+	Ignore []string `yaml:"ignore" doc:"alert names that may fire, e.g. Watchdog"`
+}
+
+// New returns a probe with its defaults.
+func New() *Probe {
+	return &Probe{Timeout: 10 * time.Second}
+}
+
+// maxRangePoints is Prometheus's own limit on points per series.
+const maxRangePoints = 11000
+
+// Validate checks the configuration without I/O.
+func (p *Probe) Validate() error {
+	if p.URL == "" {
+		return checks.FieldErrorf("url", "url is required")
+	}
+	u, err := url.Parse(p.URL)
+	if err != nil {
+		return checks.FieldErrorf("url", "not a URL: %v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return checks.FieldErrorf("url", "scheme must be http or https, got %q", u.Scheme)
+	}
+	if u.Host == "" {
+		return checks.FieldErrorf("url", "%s has no host", u.Redacted())
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return checks.FieldErrorf("url", "give the base URL without ?query or #fragment")
+	}
+	auths := 0
+	for _, set := range []bool{p.BearerToken != "", p.BearerTokenFile != "", p.BasicAuth != nil, u.User != nil} {
+		if set {
+			auths++
+		}
+	}
+	if auths > 1 {
+		return checks.FieldErrorf("url", "use only one of bearer_token, bearer_token_file, basic_auth and user:password in url")
+	}
+	if p.BasicAuth != nil && p.BasicAuth.Username == "" {
+		return checks.FieldErrorf("basic_auth.username", "username is required")
+	}
+	for name := range p.Headers {
+		if strings.EqualFold(name, "Authorization") {
+			return checks.FieldErrorf("headers", "set Authorization with bearer_token or basic_auth, so it is redacted")
+		}
+	}
+	if err := p.TLS.Validate(); err != nil {
+		return checks.FieldErrorf("tls", "%v", err)
+	}
+	if p.Timeout < 0 {
+		return checks.FieldErrorf("timeout", "must not be negative")
+	}
+
+	if p.Query == "" && p.Targets == nil && p.Rules == nil && p.Alerts == nil && !p.Ready {
+		return checks.FieldErrorf("query", "give at least one of query, targets, rules, alerts or ready")
+	}
+	if p.Query == "" {
+		switch {
+		case p.Range != nil:
+			return checks.FieldErrorf("range", "range needs a query")
+		case p.AllowEmpty:
+			return checks.FieldErrorf("allow_empty", "allow_empty applies to query, which is not set")
+		case p.AllowNonFinite:
+			return checks.FieldErrorf("allow_non_finite", "allow_non_finite applies to query, which is not set")
+		}
+	}
+	if r := p.Range; r != nil {
+		if r.Window <= 0 {
+			return checks.FieldErrorf("range.window", "window must be positive, e.g. 10m")
+		}
+		if r.Step < 0 {
+			return checks.FieldErrorf("range.step", "step must not be negative")
+		}
+		if step := r.step(); r.Window/step > maxRangePoints {
+			return checks.FieldErrorf("range.step", "window %s / step %s exceeds Prometheus's %d points per series", r.Window, step, maxRangePoints)
+		}
+	}
+	if t := p.Targets; t != nil && t.MinUpRatio != nil && (*t.MinUpRatio < 0 || *t.MinUpRatio > 1) {
+		return checks.FieldErrorf("targets.min_up_ratio", "must be between 0 and 1, got %g", *t.MinUpRatio)
+	}
+	if a := p.Alerts; a != nil && a.Firing != "" && a.Firing != "none" && a.Firing != "any" {
+		return checks.FieldErrorf("alerts.firing", "must be none or any, got %q", a.Firing)
+	}
+	return nil
+}
+
+func (r *RangeQuery) step() time.Duration {
+	if r.Step > 0 {
+		return r.Step
+	}
+	return max(r.Window/30, time.Second)
+}
+
+// Run performs the configured checks in a fixed order (ready, targets,
+// rules, alerts, query). A check that cannot be done ends the run with an
+// error; failed checks are collected into one failure.
+func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
+	obs := checks.Observations{}
+	c, hc, base, err := p.client()
+	if err != nil {
+		return obs, err
+	}
+	defer hc.CloseIdleConnections()
+	obs["url"] = base
+
+	var fails []string
+	if p.Ready {
+		f, err := p.checkReady(ctx, c, obs)
+		if err != nil {
+			return obs, err
+		}
+		if f != "" {
+			// Nothing else a not-ready server says can be trusted.
+			return obs, checks.Fail("not_ready", "%s", f)
+		}
+	}
+	steps := []func(context.Context, promAPI, checks.Observations) ([]string, error){}
+	if p.Targets != nil {
+		steps = append(steps, p.checkTargets)
+	}
+	if p.Rules != nil {
+		steps = append(steps, p.checkRules)
+	}
+	if p.Alerts != nil {
+		steps = append(steps, p.checkAlerts)
+	}
+	if p.Query != "" {
+		steps = append(steps, p.checkQuery)
+	}
+	for _, step := range steps {
+		f, err := step(ctx, c, obs)
+		if err != nil {
+			return obs, err
+		}
+		fails = append(fails, f...)
+	}
+	if len(fails) > 0 {
+		return obs, checks.Fail("", "%s", strings.Join(fails, "; "))
+	}
+	return obs, nil
+}
+
+// request bounds one HTTP request by the probe's timeout inside ctx.
+func (p *Probe) request(ctx context.Context) (context.Context, context.CancelFunc) {
+	if p.Timeout > 0 {
+		return context.WithTimeout(ctx, p.Timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// requestError says what was asked, and which limit cut it short when the
+// probe's own timeout fired rather than the item's deadline (ctx).
+func (p *Probe) requestError(ctx context.Context, what string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return fmt.Errorf("%s: no answer within timeout %s: %w", what, p.Timeout, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// client builds the API client. base is the redacted URL for messages.
+func (p *Probe) client() (promAPI, *http.Client, string, error) {
+	u, err := url.Parse(p.URL)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("url: %w", err)
+	}
+	auth := authTransport{headers: p.Headers}
+	switch {
+	case p.BearerToken != "":
+		auth.authorization = "Bearer " + p.BearerToken
+	case p.BearerTokenFile != "":
+		b, err := os.ReadFile(p.BearerTokenFile)
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("bearer_token_file: %w", err)
+		}
+		auth.authorization = "Bearer " + strings.TrimSpace(string(b))
+	case p.BasicAuth != nil:
+		auth.user, auth.password, auth.basic = p.BasicAuth.Username, p.BasicAuth.Password, true
+	case u.User != nil:
+		pw, _ := u.User.Password()
+		auth.user, auth.password, auth.basic = u.User.Username(), pw, true
+	}
+	base := u.Redacted()
+	u.User = nil // credentials go in a header, never in a URL an error may print
+
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if u.Scheme == "https" {
+		cfg, err := p.TLS.Config()
+		if err != nil {
+			return nil, nil, "", err
+		}
+		tr.TLSClientConfig = cfg
+	}
+	auth.next = tr
+	hc := &http.Client{Transport: &auth}
+	c, err := newClient(u.String(), hc)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("url: %w", err)
+	}
+	return c, hc, base, nil
+}
+
+type authTransport struct {
+	next          http.RoundTripper
+	headers       map[string]string
+	authorization string
+	basic         bool
+	user          string
+	password      string
+}
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	for k, v := range t.headers {
+		req.Header.Set(k, v)
+	}
+	switch {
+	case t.authorization != "":
+		req.Header.Set("Authorization", t.authorization)
+	case t.basic:
+		req.SetBasicAuth(t.user, t.password)
+	}
+	return t.next.RoundTrip(req)
+}
+
+func (t *authTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+var _ checks.Probe = (*Probe)(nil)
