@@ -186,6 +186,12 @@ func (s *tlsServer) connections() int {
 
 func serveTLS(t testing.TB, cfg *tls.Config) *tlsServer {
 	t.Helper()
+	return serve(t, func(c net.Conn) { serveConn(tls.Server(c, cfg)) })
+}
+
+// serve accepts connections on 127.0.0.1 and hands each to handle.
+func serve(t testing.TB, handle func(net.Conn)) *tlsServer {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +213,8 @@ func serveTLS(t testing.TB, cfg *tls.Config) *tlsServer {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				serveConn(tls.Server(c, cfg))
+				defer c.Close()
+				handle(c)
 			}()
 		}
 	}()

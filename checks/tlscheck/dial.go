@@ -120,10 +120,14 @@ func startSMTP(conn net.Conn, addr string) error {
 		if errors.As(err, &te) {
 			return checks.WithReason("protocol", fmt.Errorf("SMTP server at %s answered %s with %d %s", addr, step, te.Code, te.Msg))
 		}
-		return fmt.Errorf("SMTP %s with %s: %w", step, addr, err)
+		return fmt.Errorf("SMTP server at %s, %s: %w", addr, step, err)
 	}
 	if _, _, err := tp.ReadResponse(220); err != nil {
-		return smtpErr("the connection", err)
+		var te *textproto.Error
+		if errors.As(err, &te) {
+			return checks.WithReason("protocol", fmt.Errorf("SMTP server at %s greeted with %d %s", addr, te.Code, te.Msg))
+		}
+		return smtpErr("waiting for its greeting", err)
 	}
 	if err := tp.PrintfLine("EHLO %s", ehloName(conn)); err != nil {
 		return smtpErr("EHLO", err)

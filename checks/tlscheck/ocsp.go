@@ -80,10 +80,8 @@ var ocspStatusNames = map[asn1.Enumerated]string{
 // response.
 func parseStaple(der []byte, leaf *x509.Certificate) (staple, error) {
 	var resp ocspResponse
-	if rest, err := asn1.Unmarshal(der, &resp); err != nil {
-		return staple{}, fmt.Errorf("not an OCSP response: %w", err)
-	} else if len(rest) > 0 {
-		return staple{}, errors.New("not an OCSP response: trailing data")
+	if rest, err := asn1.Unmarshal(der, &resp); err != nil || len(rest) > 0 {
+		return staple{}, fmt.Errorf("its %d bytes are not a DER OCSP response", len(der))
 	}
 	if resp.Status != 0 {
 		name := ocspStatusNames[resp.Status]
@@ -97,7 +95,7 @@ func parseStaple(der []byte, leaf *x509.Certificate) (staple, error) {
 	}
 	var basic ocspBasicResponse
 	if _, err := asn1.Unmarshal(resp.Response.Response, &basic); err != nil {
-		return staple{}, fmt.Errorf("malformed OCSP basic response: %w", err)
+		return staple{}, errors.New("malformed OCSP basic response")
 	}
 	for _, r := range basic.TBSResponseData.Responses {
 		if r.CertID.SerialNumber == nil || r.CertID.SerialNumber.Cmp(leaf.SerialNumber) != 0 {
@@ -117,5 +115,5 @@ func parseStaple(der []byte, leaf *x509.Certificate) (staple, error) {
 		}
 		return s, nil
 	}
-	return staple{}, fmt.Errorf("it does not cover the certificate (serial %s)", leaf.SerialNumber.Text(16))
+	return staple{}, fmt.Errorf("it is about another certificate, not the leaf (serial %X)", leaf.SerialNumber)
 }
