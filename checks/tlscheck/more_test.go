@@ -161,7 +161,7 @@ func TestErrors(t *testing.T) {
 	}{
 		{"connection refused", closed(), "", checks.ReasonConnectionRefused, "connection refused"},
 		{"server never answers the ClientHello", silent.addr, "", checks.ReasonTimeout, "TLS handshake with " + silent.addr},
-		{"plain-text server", plain.addr, "", checks.ReasonTLS, "TLS handshake with " + plain.addr + " failed"},
+		{"plain-text server", plain.addr, "", checks.ReasonTLS, "TLS handshake with " + plain.addr + " failed: tls: first record does not look like a TLS handshake (the server does not speak TLS on this port; if it upgrades in-protocol, set starttls: postgres or smtp)"},
 		{"SMTP server that never greets", silent.addr, "starttls: smtp", checks.ReasonTimeout, "SMTP server at " + silent.addr + ", waiting for its greeting"},
 		{"not PostgreSQL", plain.addr, "starttls: postgres", "protocol", "does not speak the PostgreSQL protocol: it answered SSLRequest with byte 0x48"},
 		{"unresolvable host", "no-such-host.invalid:443", "", checks.ReasonDNS, "no-such-host.invalid"},

@@ -20,11 +20,14 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/readyctl/readyctl/checks"
@@ -179,7 +182,7 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 		return obs, err
 	}
 	if first.err != nil && len(first.certs) == 0 {
-		return obs, fmt.Errorf("TLS handshake with %s failed: %w", p.Address, first.err)
+		return obs, fmt.Errorf("TLS handshake with %s failed: %w%s", p.Address, first.err, p.plainTextHint(first.err))
 	}
 
 	var ps problems
@@ -219,6 +222,19 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 		return obs, err
 	}
 	return obs, ps.err()
+}
+
+// plainTextHint explains the usual cause of a handshake that dies at once:
+// the port speaks a plain-text protocol first.
+func (p *Probe) plainTextHint(err error) string {
+	if p.StartTLS != "" {
+		return ""
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) ||
+		strings.Contains(err.Error(), "does not look like a TLS handshake") {
+		return " (the server does not speak TLS on this port; if it upgrades in-protocol, set starttls: postgres or smtp)"
+	}
+	return ""
 }
 
 func (p *Probe) judgeStaple(st *tls.ConnectionState, leaf *x509.Certificate, obs map[string]any, ps *problems) {
