@@ -21,6 +21,9 @@ type attempt struct {
 	state *tls.ConnectionState // nil when the handshake failed
 	certs []*x509.Certificate  // what the server sent, even if the handshake failed later
 	err   error                // why the handshake failed; nil on success
+	// tls is set once the ClientHello is about to go out: a timeout after
+	// it means the server is silent in TLS, not unreachable.
+	tls bool
 }
 
 // handshake connects, runs the STARTTLS preamble when configured, and
@@ -71,6 +74,7 @@ func (p *Probe) handshake(ctx context.Context, cfg *tls.Config) (attempt, error)
 		return a, err
 	}
 
+	a.tls = true
 	tc := tls.Client(conn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {

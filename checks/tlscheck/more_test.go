@@ -302,3 +302,88 @@ func TestDocs(t *testing.T) {
 	}
 	probeFrom(t, string(out))
 }
+
+// peekConn replays bytes already read from a connection.
+type peekConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *peekConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+
+// TestSilentRefusal: a server (or middlebox) that drops ClientHellos of old
+// versions without a word refuses them; the probe must not turn that into
+// a timeout of the whole item.
+func TestSilentRefusal(t *testing.T) {
+	t.Parallel()
+	pk := newPKI(t)
+	cfg := &tls.Config{Certificates: []tls.Certificate{chain(issue(t, certSpec{cn: "api.test", dns: []string{"api.test"}}, pk.root))}}
+	srv := serve(t, func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		// Record header (5 bytes), handshake header (4), then the
+		// ClientHello's legacy_version: 0x0303 unless only TLS 1.0/1.1
+		// is offered.
+		hdr := make([]byte, 11)
+		if _, err := io.ReadFull(c, hdr); err != nil {
+			return
+		}
+		if hdr[9] == 3 && hdr[10] < 3 {
+			_, _ = io.Copy(io.Discard, c) // silence until the client gives up
+			return
+		}
+		serveConn(tls.Server(&peekConn{Conn: c, r: io.MultiReader(strings.NewReader(string(hdr)), c)}, cfg))
+	})
+	p := probeFrom(t, fmt.Sprintf("address: %s\nserver_name: api.test\nca_file: %s\n", srv.addr, pk.caFile))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	obs, err := p.Run(ctx)
+	checkOutcome(t, obs, err, outcome{})
+	t.Logf("took %s", time.Since(start))
+
+	// With too little time left for the silent handshakes, it is an error.
+	ctx, cancel = context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	obs, err = p.Run(ctx)
+	if err == nil || isFailure(err) || checks.Classify(err) != checks.ReasonTimeout {
+		t.Errorf("want a timeout error, got %v (%v)", err, obs)
+	}
+}
+
+// TestHandshakeFailsAfterCertificate: a server that demands a client
+// certificate (TLS 1.2) breaks the handshake after sending its own; what it
+// sent is still judged.
+func TestHandshakeFailsAfterCertificate(t *testing.T) {
+	pk := newPKI(t)
+	now := time.Now()
+	cases := []struct {
+		name string
+		leaf *issued
+		max  uint16
+		want outcome
+	}{
+		{
+			name: "expired certificate is still reported",
+			leaf: issue(t, certSpec{cn: "api.test", dns: []string{"api.test"}, notBefore: now.Add(-30 * 24 * time.Hour), notAfter: now.Add(-3 * 24 * time.Hour)}, pk.root),
+			max:  tls.VersionTLS12,
+			want: outcome{"cert_expired", []string{"certificate for api.test expired 3 days ago", "; TLS handshake then failed: "}},
+		},
+		{
+			name: "good certificate, but the check could not finish",
+			leaf: issue(t, certSpec{cn: "api.test", dns: []string{"api.test"}}, pk.root),
+			max:  tls.VersionTLS12,
+			want: outcome{checks.ReasonTLS, []string{"failed after the server sent its certificate"}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := serveTLS(t, &tls.Config{Certificates: []tls.Certificate{chain(tc.leaf)}, ClientAuth: tls.RequireAnyClientCert, MaxVersion: tc.max})
+			obs, err := runProbe(t, probeFrom(t, fmt.Sprintf("address: %s\nserver_name: api.test\nca_file: %s\n", srv.addr, pk.caFile)))
+			checkOutcome(t, obs, err, tc.want)
+			if obs["subject"] != "CN=api.test,O=readyctl test" {
+				t.Errorf("subject = %v: the certificate was not inspected", obs["subject"])
+			}
+		})
+	}
+}

@@ -39,7 +39,7 @@ type Probe struct {
 	ServerName        string   `yaml:"server_name" doc:"name sent as SNI and matched against the certificate; default: the host of address"`
 	CAFile            string   `yaml:"ca_file" doc:"PEM file of CA certificates to trust instead of the system roots"`
 	MinDaysLeft       int      `yaml:"min_days_left" doc:"fail when any certificate the server presents (leaf, intermediates, root) expires in fewer days"`
-	MinVersion        string   `yaml:"min_version" doc:"lowest acceptable negotiated version: TLS1.0, TLS1.1, TLS1.2 or TLS1.3"`
+	MinVersion        string   `yaml:"min_version" doc:"lowest version the server may negotiate with a client offering all versions: TLS1.0, TLS1.1, TLS1.2 or TLS1.3 (to require that older ones are refused, list them in forbid_versions)"`
 	ForbidVersions    []string `yaml:"forbid_versions" doc:"versions the server must refuse; each is tried in a handshake offering only that version ([] to skip)"`
 	CipherPolicy      string   `yaml:"cipher_policy" doc:"which accepted TLS 1.0-1.2 suites fail, found by offering only those: insecure (RC4, 3DES, RSA key exchange, CBC-SHA256), strict (also any CBC: only ECDHE with AES-GCM or ChaCha20 passes), off"`
 	AllowCiphers      []string `yaml:"allow_ciphers" doc:"weak cipher suites to tolerate, by IANA name (e.g. TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA)"`
@@ -157,6 +157,10 @@ func (p *Probe) hostName() string {
 // suites in handshakes of their own.
 func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	obs := checks.Observations{"address": p.Address, "server_name": p.hostName()}
+	// Contract names are always present; nil means "not measured".
+	for _, k := range []string{"days_left", "version", "verified", "hostname_ok", "not_after", "subject", "issuer", "sans", "cipher", "chain"} {
+		obs[k] = nil
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		// The runner always sets one; this keeps a stray caller from hanging.
 		var cancel context.CancelFunc
@@ -177,10 +181,13 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	}
 
 	checks.Progress(ctx, "handshake with "+p.Address)
+	start := time.Now()
 	first, err := p.handshake(ctx, clientConfig(tls.VersionTLS10, tls.VersionTLS13, allSuites()))
 	if err != nil {
 		return obs, err
 	}
+	// Handshakes meant to be refused get a bounded wait of their own.
+	sideWait := max(2*time.Second, 5*time.Since(start))
 	if first.err != nil && len(first.certs) == 0 {
 		return obs, fmt.Errorf("TLS handshake with %s failed: %w%s", p.Address, first.err, p.plainTextHint(first.err))
 	}
@@ -215,10 +222,10 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	}
 	p.judgeStaple(st, first.certs[0], obs, &ps)
 
-	if err := p.probeVersions(ctx, obs, &ps); err != nil {
+	if err := p.probeVersions(ctx, sideWait, obs, &ps); err != nil {
 		return obs, err
 	}
-	if err := p.probeCiphers(ctx, obs, &ps); err != nil {
+	if err := p.probeCiphers(ctx, sideWait, obs, &ps); err != nil {
 		return obs, err
 	}
 	return obs, ps.err()
@@ -263,18 +270,39 @@ func (p *Probe) judgeStaple(st *tls.ConnectionState, leaf *x509.Certificate, obs
 	}
 }
 
+// tryRefused runs a handshake the server should refuse and returns the
+// session when it accepts instead, nil when it refuses. Some servers and
+// middleboxes refuse an old version or suite by never answering; since the
+// server has just answered a normal handshake, silence for wait counts as a
+// refusal. Not reaching the server, or the item's deadline running out, is
+// an error.
+func (p *Probe) tryRefused(ctx context.Context, wait time.Duration, cfg *tls.Config) (*tls.ConnectionState, error) {
+	hctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	a, err := p.handshake(hctx, cfg)
+	switch {
+	case err != nil && a.tls && ctx.Err() == nil:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case a.err != nil:
+		return nil, nil
+	}
+	return a.state, nil
+}
+
 // probeVersions handshakes once per forbidden version, offering only it.
-func (p *Probe) probeVersions(ctx context.Context, obs map[string]any, ps *problems) error {
+func (p *Probe) probeVersions(ctx context.Context, wait time.Duration, obs map[string]any, ps *problems) error {
 	accepted := []any{}
 	var texts []string
 	for _, s := range p.ForbidVersions {
 		v, _ := parseVersion(s)
 		checks.Progress(ctx, "trying "+versionText(v))
-		a, err := p.handshake(ctx, clientConfig(v, v, allSuites()))
+		st, err := p.tryRefused(ctx, wait, clientConfig(v, v, allSuites()))
 		if err != nil {
 			return fmt.Errorf("checking whether %s accepts %s: %w", p.Address, versionText(v), err)
 		}
-		if a.err == nil {
+		if st != nil {
 			accepted = append(accepted, versionKey(v))
 			texts = append(texts, versionText(v))
 		}
@@ -289,7 +317,7 @@ func (p *Probe) probeVersions(ctx context.Context, obs map[string]any, ps *probl
 // probeCiphers offers only weak suites (TLS 1.0-1.2) and, each time the
 // server picks one, offers the rest again, so the message lists every weak
 // suite it accepts. At most one handshake more than there are weak suites.
-func (p *Probe) probeCiphers(ctx context.Context, obs map[string]any, ps *problems) error {
+func (p *Probe) probeCiphers(ctx context.Context, wait time.Duration, obs map[string]any, ps *problems) error {
 	if p.CipherPolicy == policyOff {
 		obs["weak_ciphers"] = nil
 		return nil
@@ -307,14 +335,14 @@ func (p *Probe) probeCiphers(ctx context.Context, obs map[string]any, ps *proble
 			ids[i] = s.ID
 		}
 		checks.Progress(ctx, fmt.Sprintf("offering %d weak cipher suites", len(ids)))
-		a, err := p.handshake(ctx, clientConfig(tls.VersionTLS10, tls.VersionTLS12, ids))
+		st, err := p.tryRefused(ctx, wait, clientConfig(tls.VersionTLS10, tls.VersionTLS12, ids))
 		if err != nil {
 			return fmt.Errorf("checking %s for weak cipher suites: %w", p.Address, err)
 		}
-		if a.err != nil {
+		if st == nil {
 			break
 		}
-		i := slices.IndexFunc(offer, func(s *tls.CipherSuite) bool { return s.ID == a.state.CipherSuite })
+		i := slices.IndexFunc(offer, func(s *tls.CipherSuite) bool { return s.ID == st.CipherSuite })
 		if i < 0 {
 			break // cannot happen: crypto/tls rejects a suite it did not offer
 		}
