@@ -76,6 +76,7 @@ func (p *Probe) handshake(ctx context.Context, cfg *tls.Config) (attempt, error)
 
 	a.tls = true
 	tc := tls.Client(conn, cfg)
+	defer tc.Close() // sends close_notify after a completed handshake
 	if err := tc.HandshakeContext(ctx); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return a, fmt.Errorf("TLS handshake with %s: %w", p.Address, ctxErr)

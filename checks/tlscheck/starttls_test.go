@@ -250,6 +250,15 @@ func TestPostgresStartTLS(t *testing.T) {
 		t.Logf("%s: %v", checks.Classify(err), err)
 	})
 	pg.stop(t)
+	if log, err := os.ReadFile(pg.log); err == nil {
+		// The probe never gets as far as a startup packet: no session,
+		// no authentication attempt.
+		for _, line := range strings.Split(string(log), "\n") {
+			if strings.Contains(line, "connection authorized") || strings.Contains(line, "authentication failed") {
+				t.Errorf("the probe opened a session: %s", line)
+			}
+		}
+	}
 
 	// PostgreSQL's default ssl_ciphers (HIGH:MEDIUM:+3DES:!aNULL) still
 	// allow static RSA key exchange with an RSA certificate.
