@@ -204,6 +204,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"server_name: x", "address", "required"},
 		{"address: example.com", "address", `"example.com" is not host:port`},
+		{"address: ':443'", "address", `":443" is not host:port`},
 		{"address: a:1\nmin_days_left: -1", "min_days_left", "must not be negative"},
 		{"address: a:1\nmin_version: SSL3", "min_version", `unknown TLS version "SSL3"`},
 		{"address: a:1\nforbid_versions: [TLS1.0, SSLv3]", "forbid_versions[1]", `unknown TLS version "SSLv3"`},

@@ -88,7 +88,7 @@ func (p *Probe) Validate() error {
 	if p.Address == "" {
 		return checks.FieldErrorf("address", "required: host:port of the TLS server")
 	}
-	if _, port, err := net.SplitHostPort(p.Address); err != nil || port == "" {
+	if host, port, err := net.SplitHostPort(p.Address); err != nil || host == "" || port == "" {
 		return checks.FieldErrorf("address", "%q is not host:port", p.Address)
 	}
 	if p.MinDaysLeft < 0 {
