@@ -4,5 +4,7 @@ package all
 
 import (
 	_ "github.com/readyctl/readyctl/checks/httpcheck"
+	_ "github.com/readyctl/readyctl/checks/promcheck"
 	_ "github.com/readyctl/readyctl/checks/tcpcheck"
+	_ "github.com/readyctl/readyctl/checks/tlscheck"
 )

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/metricsexport"
 	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/runner"
 )
@@ -36,6 +37,7 @@ type CheckOptions struct {
 	Wait        time.Duration
 	NoColor     bool
 	Verbose     bool
+	Pushgateway string
 }
 
 type output struct{ format, path string }
@@ -92,6 +94,7 @@ func checkOptions(f *Factory, cmd *cobra.Command) (*CheckOptions, error) {
 		Wait:        v.GetDuration("wait"),
 		NoColor:     v.GetBool("no-color"),
 		Verbose:     v.GetBool("verbose"),
+		Pushgateway: v.GetString("pushgateway"),
 	}
 	var err error
 	if o.File, o.Env, o.Vars, err = checklistSettings(f, cmd); err != nil {
@@ -151,6 +154,12 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 	}
 	if err := deliver(o, rep); err != nil {
 		return err
+	}
+	if o.Pushgateway != "" {
+		// A dashboard that misses one run must not change the verdict.
+		if err := metricsexport.Push(ctx, o.Pushgateway, report.MetricsRun(rep)); err != nil {
+			logger.Error("pushing metrics failed; the verdict stands", "err", err)
+		}
 	}
 	switch {
 	case rep.Interrupted:
@@ -231,4 +240,5 @@ func addRunFlags(fs *pflag.FlagSet) {
 	fs.Duration("wait", 0, "re-check what is not passing, with backoff, until ready or this long has passed")
 	fs.Bool("no-color", false, "no colours, even on a terminal")
 	fs.BoolP("verbose", "v", false, "log each attempt on stderr and show every observation")
+	fs.String("pushgateway", "", "push the run's metrics to this Prometheus Pushgateway URL (job readyctl)")
 }

@@ -1,6 +1,6 @@
 // Package metricsexport turns the results of one readyctl run into
 // Prometheus metrics, so CI and on-call see verdicts on their dashboards:
-// as a text file for node_exporter's textfile collector (WriteTextfile) or
+// as a text file for node_exporter's textfile collector (Write) or
 // pushed to a Pushgateway (Push).
 //
 // It only reports a verdict, never decides or changes one: an export that

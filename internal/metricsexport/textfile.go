@@ -2,23 +2,30 @@ package metricsexport
 
 import (
 	"fmt"
+	"io"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 )
 
-// WriteTextfile writes run's metrics to path in the Prometheus text format,
-// atomically: client_golang writes a temporary file beside path (named
-// after it plus a random suffix, so node_exporter's *.prom glob skips it),
-// makes it world-readable (0644) and renames it over path, so a collector
-// never reads half a file. For node_exporter name it NAME.prom in its
-// --collector.textfile.directory.
-func WriteTextfile(path string, run Run) error {
+// Write writes run's metrics to w in the Prometheus text exposition format,
+// the format of node_exporter's textfile collector. readyctl's `-o
+// prometheus=PATH` writes it through a temporary file renamed over PATH
+// (mode 0644), so a collector never reads half a file: name it NAME.prom in
+// node_exporter's --collector.textfile.directory.
+func Write(w io.Writer, run Run) error {
 	reg, err := NewRegistry(run)
 	if err != nil {
 		return err
 	}
-	if err := prometheus.WriteToTextfile(path, reg); err != nil {
-		return fmt.Errorf("write metrics to %s: %w", path, err)
+	families, err := reg.Gather()
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range families {
+		if err := enc.Encode(mf); err != nil {
+			return fmt.Errorf("write metrics: %w", err)
+		}
 	}
 	return nil
 }
