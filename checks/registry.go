@@ -19,6 +19,10 @@ type Kind struct {
 	// that uses the kind; `readyctl probes KIND` prints it and a test
 	// loads every example through the real loader.
 	Example string
+	// Context names observations that explain any failed `expect:`
+	// expression of this kind, such as the query a prometheus item sent;
+	// the runner adds their values to the failure message.
+	Context []string
 }
 
 var (

@@ -27,6 +27,7 @@ func init() {
 		New:     func() checks.Probe { return New() },
 		Summary: "PromQL query, scrape targets, rule health, firing alerts and readiness of a Prometheus server",
 		Example: example,
+		Context: []string{"query"},
 	})
 }
 

@@ -330,6 +330,13 @@ func (r *run) attempt(parent context.Context, it *checklist.Item) (status report
 			}
 		}
 		if len(failed) > 0 {
+			if kind, ok := checks.Lookup(it.Kind); ok {
+				for _, name := range kind.Context {
+					if v, ok := obs[name]; ok {
+						failed = append(failed, fmt.Sprintf("%s was %s", name, checklist.FormatValue(v)))
+					}
+				}
+			}
 			return report.Fail, checks.ReasonAssertion, strings.Join(failed, "; "), obs
 		}
 		return report.Pass, "", "", obs

@@ -294,3 +294,19 @@ func TestSecretsAreRedacted(t *testing.T) {
 		t.Errorf("title %q", rep.Items[0].Title)
 	}
 }
+
+func TestExpectFailureShowsKindContext(t *testing.T) {
+	checks.Register(checks.Kind{Name: "fakectx", New: func() checks.Probe { return &ctxProbe{} }, Context: []string{"query"}})
+	cl := load(t, "      - {id: q, fakectx: {expect: ['value < 1']}}\n")
+	rep := runner.Run(context.Background(), cl, runner.Options{})
+	if msg := rep.Items[0].Message; msg != `value < 1: value was 5; query was "sum(rate(x[5m]))"` {
+		t.Errorf("message %q", msg)
+	}
+}
+
+type ctxProbe struct{}
+
+func (*ctxProbe) Validate() error { return nil }
+func (*ctxProbe) Run(context.Context) (checks.Observations, error) {
+	return checks.Observations{"value": 5, "query": "sum(rate(x[5m]))"}, nil
+}
