@@ -1,8 +1,16 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -34,10 +42,11 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"serve":   cmdServe,
-			"hang":    cmdHang,
-			"refused": cmdRefused,
-			"rc":      cmdRC,
+			"serve":    cmdServe,
+			"hang":     cmdHang,
+			"refused":  cmdRefused,
+			"rc":       cmdRC,
+			"tlsserve": cmdTLSServe,
 		},
 	})
 }
@@ -181,4 +190,44 @@ func listen(ts *testscript.TestScript) net.Listener {
 		ts.Fatalf("listen: %v", err)
 	}
 	return l
+}
+
+// tlsserve NAME DAYS starts a loopback TLS server whose certificate (for
+// localhost and 127.0.0.1, self-signed) expires in DAYS days; $NAME_ADDR is
+// its host:port and $WORK/NAME.pem its certificate, to trust with ca_file.
+func cmdTLSServe(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: tlsserve NAME DAYS")
+	}
+	days, err := strconv.Atoi(args[1])
+	if err != nil {
+		ts.Fatalf("tlsserve: bad days %q", args[1])
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		ts.Fatalf("key: %v", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "localhost"},
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Duration(days)*24*time.Hour + time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		ts.Fatalf("certificate: %v", err)
+	}
+	os.WriteFile(ts.MkAbs(args[0]+".pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	l := tls.NewListener(listen(ts), &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	srv := &http.Server{Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(l) //nolint:errcheck
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv(args[0]+"_ADDR", l.Addr().String())
 }
