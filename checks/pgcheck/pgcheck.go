@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/readyctl/readyctl/checks"
 )
@@ -175,7 +176,11 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return obs, classify(target, "cannot connect", err)
+		what := "cannot connect"
+		if ctx.Err() == nil && pgconn.Timeout(err) {
+			what = fmt.Sprintf("no connection within connect_timeout %s", cfg.ConnectTimeout)
+		}
+		return obs, classify(target, what, err)
 	}
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
