@@ -261,6 +261,13 @@ func testSlowQueries(t *testing.T, pg *testsvc.Postgres) {
 	run(t, decode(t, dsn, "slow_queries: {max_mean: 50ms}"), 10*time.Second).
 		want(t, "fail", "1 statement has a mean time above max_mean 50ms", "over 2 calls: SELECT pg_sleep($1)")
 	run(t, decode(t, dsn, "slow_queries: {max_mean: 50ms, min_calls: 3}"), 10*time.Second).want(t, "pass")
+	r = run(t, decode(t, dsn, "slow_queries: {max_mean: 10s, top: 1}"), 10*time.Second)
+	if n := len(r.obs["slow_queries"].([]any)); n != 1 {
+		t.Errorf("top 1 reported %d statements", n)
+	}
+	if r = run(t, decode(t, dsn, "slow_queries: {max_mean: 10s}"), 10*time.Second); len(r.obs["slow_queries"].([]any)) < 2 {
+		t.Errorf("default top reported %v", r.obs["slow_queries"])
+	}
 
 	// Without the extension in the database: a clear error, not a pass.
 	r = run(t, decode(t, pg.DSN("app"), "slow_queries: {max_mean: 50ms}"), 10*time.Second)
@@ -282,6 +289,8 @@ func testErrors(t *testing.T, pg *testsvc.Postgres, certs testsvc.LoopbackCertFi
 		{"refused", fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/app", secret, free), "", checks.ReasonConnectionRefused, []string{"127.0.0.1:" + fmt.Sprint(free)}},
 		{"no socket", fmt.Sprintf("host=%s port=%d user=postgres password=%s dbname=app", t.TempDir(), free, secret), "", checks.ReasonConnectionRefused, []string{"socket"}},
 		{"malformed dsn keeps the password", "postgres://postgres:" + secret + "@127.0.0.1:notaport/app", "", "", nil},
+		{"malformed key=value keeps the password", "host=127.0.0.1 password='" + secret + " dbname=app", "", "", nil},
+		{"malformed URL query keeps the password", "postgres://127.0.0.1/app?password=" + secret + "&sslmode=bogus", "", "", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := New()
@@ -290,6 +299,7 @@ func testErrors(t *testing.T, pg *testsvc.Postgres, certs testsvc.LoopbackCertFi
 				if c.reason != "" {
 					t.Fatalf("validate: %v", err)
 				}
+				t.Logf("validate: %v", err)
 				if strings.Contains(err.Error(), secret) {
 					t.Fatalf("password in validation error: %v", err)
 				}

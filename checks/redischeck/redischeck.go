@@ -185,6 +185,12 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 		if connectTimedOut(ctx, pingCtx) {
 			return obs, classify(target, fmt.Errorf("no answer within connect_timeout %s: %w", p.connectTimeout(), pingErr))
 		}
+		if o.TLSConfig != nil && len(o.TLSConfig.Certificates) == 0 && checks.Classify(pingErr) == checks.ReasonConnectionReset {
+			// With TLS 1.3 a server that wants a client certificate closes
+			// the connection after the client thinks the handshake is done.
+			return obs, checks.WithReason(checks.ReasonTLS, fmt.Errorf(
+				"%s: the server closed the TLS connection at once; it probably requires a client certificate (tls.cert_file, tls.key_file): %w", target, pingErr))
+		}
 		return obs, classify(target, pingErr)
 	}
 

@@ -291,6 +291,16 @@ func TestTLS(t *testing.T) {
 	if r.reason() != checks.ReasonTLS {
 		t.Errorf("wrong server_name: reason %q (%v)", r.reason(), r.err)
 	}
+
+	// Mutual TLS: the server demands a client certificate.
+	mtls := testsvc.StartRedis(t, testsvc.RedisOptions{TLS: &certs, Args: []string{"--tls-auth-clients", "yes"}})
+	r = run(t, decode(t, mtls.URL(), fmt.Sprintf("tls: {ca_file: %q}", certs.CAFile)), 5*time.Second)
+	r.want(t, "error")
+	if reason := r.reason(); reason != checks.ReasonTLS {
+		t.Errorf("no client certificate: reason %q (%v)", reason, r.err)
+	}
+	run(t, decode(t, mtls.URL(), fmt.Sprintf("tls: {ca_file: %q, cert_file: %q, key_file: %q}", certs.CAFile, certs.CertFile, certs.KeyFile)), 5*time.Second).
+		want(t, "pass")
 }
 
 // TestLoading: a server still loading its dataset is an error with reason

@@ -22,7 +22,7 @@ type LoopbackCertFiles struct {
 }
 
 // LoopbackCert writes a fresh CA and a server certificate for the loopback
-// names into dir. Each call makes a new CA, so a second call gives a CA the
+// names into dir; it also works as a client certificate for mutual TLS. Each call makes a new CA, so a second call gives a CA the
 // first server does not chain to.
 func LoopbackCert(t testing.TB, dir string) LoopbackCertFiles {
 	t.Helper()
@@ -57,7 +57,8 @@ func LoopbackCert(t testing.TB, dir string) LoopbackCertFiles {
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		// Client auth too, so the same pair serves as a mutual-TLS client.
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {

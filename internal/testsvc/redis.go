@@ -135,7 +135,14 @@ func (r *Redis) Client(t testing.TB) *redis.Client {
 		}
 		pool := x509.NewCertPool()
 		pool.AppendCertsFromPEM(pem)
-		opts.TLSConfig = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+		// The loopback pair doubles as a client certificate, for servers
+		// started with --tls-auth-clients yes.
+		cert, err := tls.LoadX509KeyPair(r.TLS.CertFile, r.TLS.KeyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.TLSConfig = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12,
+			Certificates: []tls.Certificate{cert}}
 	}
 	return redis.NewClient(opts)
 }
