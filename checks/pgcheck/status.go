@@ -121,7 +121,7 @@ func (p *Probe) checkStatus(st *status) []string {
 	if p.MaxReplicationLag > 0 {
 		switch {
 		case !st.inRecovery:
-			fails = append(fails, fmt.Sprintf("max_replication_lag applies to replicas, but the server is a primary (not in recovery)"))
+			fails = append(fails, "max_replication_lag applies to replicas, but the server is a primary (not in recovery)")
 		case st.replicationLag == nil:
 			fails = append(fails, "replication lag cannot be measured: the replica is not streaming and has replayed no transaction since it started")
 		case *st.replicationLag > p.MaxReplicationLag:
