@@ -242,12 +242,33 @@ func testKey(t *testing.T, srv *testsvc.Redis) {
 	if v := c.Get(ctx, "greeting").Val(); v != "hello world" {
 		t.Errorf("greeting = %q", v)
 	}
-	if n := c.DBSize(ctx).Val(); n != 2 {
+	if n := c.DBSize(ctx).Val(); n != 2 { // db 0: greeting and queue
 		t.Errorf("dbsize = %d, want 2", n)
 	}
+
+	// The database number in the url selects where the key is looked up.
+	db2 := redis.NewClient(&redis.Options{Addr: srv.Addr, DB: 2, Protocol: 2})
+	defer db2.Close()
+	db2.Set(ctx, "only-in-db2", "x", 0)
+	run(t, decode(t, "redis://"+srv.Addr+"/2", "key: {name: only-in-db2}"), 5*time.Second).want(t, "pass")
+	run(t, decode(t, "redis://"+srv.Addr+"/0", "key: {name: only-in-db2}"), 5*time.Second).
+		want(t, "fail", `key "only-in-db2" does not exist`)
 }
 
 func testAuth(t *testing.T, protected *testsvc.Redis) {
+	// A least-privilege ACL user that cannot write is all the probe needs.
+	c, ctx := admin(t, protected)
+	if err := c.Do(ctx, "ACL", "SETUSER", "readyctl", "on", ">"+secret+"-acl", "~*", "resetchannels",
+		"+@connection", "+info", "+type", "+get", "+cluster|info").Err(); err != nil {
+		t.Fatal(err)
+	}
+	run(t, decode(t, fmt.Sprintf("redis://readyctl:%s-acl@%s/0", secret, protected.Addr), "key: {name: nope, exists: false}"), 5*time.Second).
+		want(t, "pass")
+	r := run(t, decode(t, fmt.Sprintf("redis://readyctl:wrong@%s/0", protected.Addr), ""), 5*time.Second)
+	if r.reason() != checks.ReasonAuth {
+		t.Errorf("ACL user, wrong password: reason %q (%v)", r.reason(), r.err)
+	}
+
 	free := testsvc.FreePort(t)
 	for _, c := range []struct {
 		name, url, password, reason string
