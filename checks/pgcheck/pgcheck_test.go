@@ -1,0 +1,590 @@
+package pgcheck
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"gopkg.in/yaml.v3"
+
+	"github.com/readyctl/readyctl/checks"
+	"github.com/readyctl/readyctl/internal/testsvc"
+)
+
+// TestPostgres shares one primary (password, TLS, WAL archiving,
+// pg_stat_statements) between the subtests, to keep the package fast.
+func TestPostgres(t *testing.T) {
+	certs := testsvc.LoopbackCert(t, t.TempDir())
+	pg := testsvc.StartPostgres(t, testsvc.PostgresOptions{
+		Password:    secret,
+		Archive:     true,
+		SSLCertFile: certs.CertFile,
+		SSLKeyFile:  certs.KeyFile,
+	})
+	pg.CreateDatabase(t, "app")
+	pg.Exec(t, "app",
+		`CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL)`,
+		`INSERT INTO items (name) VALUES ('alpha'), ('beta'), ('gamma')`,
+		`CREATE SEQUENCE counter`,
+		`CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)`,
+		`INSERT INTO schema_migrations VALUES (42, false)`)
+	migrationFixtures(t, pg)
+
+	t.Run("status", func(t *testing.T) { testStatus(t, pg) })
+	t.Run("expect_role", func(t *testing.T) { testExpectRole(t, pg) })
+	t.Run("max_connections_used", func(t *testing.T) { testConnectionsUsed(t, pg) })
+	t.Run("max_transaction_age", func(t *testing.T) { testTransactionAge(t, pg) })
+	t.Run("max_archive_age", func(t *testing.T) { testArchiveAge(t, pg) })
+	t.Run("migrations", func(t *testing.T) { testMigrations(t, pg) })
+	t.Run("query", func(t *testing.T) { testQuery(t, pg) })
+	t.Run("read_only", func(t *testing.T) { testReadOnly(t, pg) })
+	t.Run("slow_queries", func(t *testing.T) { testSlowQueries(t, pg) })
+	t.Run("errors", func(t *testing.T) { testErrors(t, pg, certs) })
+	t.Run("tls", func(t *testing.T) { testTLS(t, pg, certs) })
+	t.Run("env", func(t *testing.T) { testEnv(t, pg) })
+	t.Run("replica", func(t *testing.T) { testReplica(t, pg) })
+}
+
+func testStatus(t *testing.T, pg *testsvc.Postgres) {
+	r := run(t, decode(t, pg.DSN("app"), ""), 10*time.Second)
+	r.want(t, "pass")
+	v, ok := r.obs["server_version"].(int)
+	if !ok || v < 100000 {
+		t.Errorf("server_version = %#v, want an int like 150004", r.obs["server_version"])
+	}
+	if r.obs["in_recovery"] != false || r.obs["role"] != "primary" {
+		t.Errorf("in_recovery = %v, role = %v", r.obs["in_recovery"], r.obs["role"])
+	}
+	if d, ok := r.obs["latency"].(time.Duration); !ok || d <= 0 {
+		t.Errorf("latency = %#v, want a positive duration", r.obs["latency"])
+	}
+	if r.obs["database"] != "app" || r.obs["user"] != "postgres" {
+		t.Errorf("database = %v, user = %v", r.obs["database"], r.obs["user"])
+	}
+	if r.obs["replication_lag"] != nil {
+		t.Errorf("replication_lag on a primary = %v, want nil", r.obs["replication_lag"])
+	}
+	for _, k := range []string{"connections_used_ratio", "longest_transaction", "last_archived_age", "version"} {
+		if _, ok := r.obs[k]; !ok {
+			t.Errorf("observation %s missing", k)
+		}
+	}
+}
+
+func testExpectRole(t *testing.T, pg *testsvc.Postgres) {
+	run(t, decode(t, pg.DSN("app"), "expect_role: primary"), 10*time.Second).want(t, "pass")
+	run(t, decode(t, pg.DSN("app"), "expect_role: replica"), 10*time.Second).
+		want(t, "fail", "server is a primary (not in recovery), expected replica")
+}
+
+func testConnectionsUsed(t *testing.T, pg *testsvc.Postgres) {
+	run(t, decode(t, pg.DSN("app"), "max_connections_used: 0.9"), 10*time.Second).want(t, "pass")
+	r := run(t, decode(t, pg.DSN("app"), "max_connections_used: 0.01"), 10*time.Second)
+	r.want(t, "fail", "of max_connections 30 in use", "above max_connections_used 0.01")
+	if ratio, _ := r.obs["connections_used_ratio"].(float64); ratio < 1.0/30 {
+		t.Errorf("connections_used_ratio = %v", r.obs["connections_used_ratio"])
+	}
+}
+
+func testTransactionAge(t *testing.T, pg *testsvc.Postgres) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, pg.SocketDSN("app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, "SELECT txid_current()"); err != nil {
+		t.Fatal(err)
+	}
+	testsvc.Eventually(t, 5*time.Second, "transaction older than 300ms", func() error {
+		r := run(t, decode(t, pg.DSN("app"), ""), 10*time.Second)
+		if d, _ := r.obs["longest_transaction"].(time.Duration); d < 300*time.Millisecond {
+			return fmt.Errorf("longest_transaction %v", d)
+		}
+		return nil
+	})
+	run(t, decode(t, pg.DSN("app"), "max_transaction_age: 1h"), 10*time.Second).want(t, "pass")
+	run(t, decode(t, pg.DSN("app"), "max_transaction_age: 200ms"), 10*time.Second).
+		want(t, "fail", "a transaction has been open for", "above max_transaction_age 200ms")
+}
+
+func testArchiveAge(t *testing.T, pg *testsvc.Postgres) {
+	pg.Exec(t, "app", "CREATE TABLE wal_filler AS SELECT generate_series(1, 1000) AS n", "SELECT pg_switch_wal()")
+	testsvc.Eventually(t, 15*time.Second, "a WAL segment archived", func() error {
+		r := run(t, decode(t, pg.DSN("app"), ""), 10*time.Second)
+		if r.obs["last_archived_age"] == nil {
+			return errors.New("nothing archived yet")
+		}
+		return nil
+	})
+	run(t, decode(t, pg.DSN("app"), "max_archive_age: 1h"), 10*time.Second).want(t, "pass")
+	run(t, decode(t, pg.DSN("app"), "max_archive_age: 1us"), 10*time.Second).
+		want(t, "fail", "the last WAL segment was archived", "above max_archive_age 1µs")
+}
+
+func testQuery(t *testing.T, pg *testsvc.Postgres) {
+	dsn := pg.DSN("app")
+	r := run(t, decode(t, dsn, `query: {sql: "SELECT id, name, id * 1.5, NULL::text, now() FROM items ORDER BY id"}`), 10*time.Second)
+	r.want(t, "pass")
+	rows, ok := r.obs["rows"].([]any)
+	if !ok || len(rows) != 3 {
+		t.Fatalf("rows = %#v", r.obs["rows"])
+	}
+	first := rows[0].([]any)
+	if first[0] != 1 || first[1] != "alpha" || first[2] != 1.5 || first[3] != nil {
+		t.Errorf("first row = %#v", first)
+	}
+	if _, ok := first[4].(time.Time); !ok {
+		t.Errorf("timestamptz column is %T, want time.Time", first[4])
+	}
+	if r.obs["value"] != 1 || r.obs["row_count"] != 3 {
+		t.Errorf("value = %#v, row_count = %#v", r.obs["value"], r.obs["row_count"])
+	}
+	if d, ok := r.obs["query_duration"].(time.Duration); !ok || d <= 0 {
+		t.Errorf("query_duration = %#v", r.obs["query_duration"])
+	}
+
+	r = run(t, decode(t, dsn, `query: {sql: "SELECT 1 WHERE false"}`), 10*time.Second)
+	r.want(t, "pass")
+	if r.obs["value"] != nil || len(r.obs["rows"].([]any)) != 0 {
+		t.Errorf("empty result: value = %#v rows = %#v", r.obs["value"], r.obs["rows"])
+	}
+
+	// max_duration
+	run(t, decode(t, dsn, `query: {sql: "SELECT pg_sleep(0.2)", max_duration: 5s}`), 10*time.Second).want(t, "pass")
+	run(t, decode(t, dsn, `query: {sql: "SELECT pg_sleep(0.2)", max_duration: 50ms}`), 10*time.Second).
+		want(t, "fail", "query took", "above max_duration 50ms")
+
+	// A broken query is an error that says what the server said.
+	r = run(t, decode(t, dsn, `query: {sql: "SELEC 1"}`), 10*time.Second)
+	r.want(t, "error", "syntax error")
+	if r.reason() != "query" {
+		t.Errorf("reason %q, want query", r.reason())
+	}
+
+	// The statement_timeout sits inside the deadline: a query that would
+	// outlive the item is cancelled by the server, nothing hangs.
+	r = run(t, decode(t, dsn, `query: {sql: "SELECT pg_sleep(30)"}`), 1500*time.Millisecond)
+	r.want(t, "error")
+	if r.reason() != checks.ReasonTimeout || r.elapsed > 3*time.Second {
+		t.Errorf("reason %q after %s, want timeout within the deadline", r.reason(), r.elapsed)
+	}
+}
+
+// testReadOnly proves that a checklist query cannot write: each attempt is
+// refused with a clear message and the data stays as it was.
+func testReadOnly(t *testing.T, pg *testsvc.Postgres) {
+	snapshot := func() string {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, pg.SocketDSN("app"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		var s string
+		err = conn.QueryRow(ctx, `SELECT string_agg(id || ':' || name, ',' ORDER BY id)
+			|| '|' || (SELECT last_value FROM counter)
+			|| '|' || (SELECT count(*) FROM pg_class WHERE relname = 'evil') FROM items`).Scan(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := snapshot()
+
+	// The session itself is read-only with a statement_timeout.
+	r := run(t, decode(t, pg.DSN("app"), `query: {sql: "SELECT current_setting('default_transaction_read_only'), current_setting('statement_timeout'), current_setting('transaction_read_only')"}`), 5*time.Second)
+	r.want(t, "pass")
+	row := r.obs["rows"].([]any)[0].([]any)
+	if row[0] != "on" || row[1] == "0" || row[2] != "on" {
+		t.Errorf("session settings = %v, want read-only with a statement_timeout", row)
+	}
+
+	writeDSN := pg.DSN("app") + "&options=" + strings.ReplaceAll(url.QueryEscape("-c default_transaction_read_only=off"), "+", "%20")
+	for _, c := range []struct{ name, dsn, sql, status, fragment string }{
+		{"insert", "", "INSERT INTO items (name) VALUES ('evil')", "fail", "query tried to write (cannot execute INSERT in a read-only transaction)"},
+		{"update", "", "UPDATE items SET name = 'evil'", "fail", "cannot execute UPDATE in a read-only transaction"},
+		{"delete via CTE", "", "WITH d AS (DELETE FROM items RETURNING *) SELECT count(*) FROM d", "fail", "query tried to write"},
+		{"create table", "", "CREATE TABLE evil (id int)", "fail", "cannot execute CREATE TABLE in a read-only transaction"},
+		{"nextval", "", "SELECT nextval('counter')", "fail", "cannot execute nextval() in a read-only transaction"},
+		{"dsn turns read-only off", writeDSN, "INSERT INTO items (name) VALUES ('evil')", "fail", "query tried to write"},
+		{"two statements", "", "SET TRANSACTION READ WRITE; INSERT INTO items (name) VALUES ('evil')", "error", "cannot insert multiple commands"},
+		{"DO block", "", "DO $$ BEGIN SET TRANSACTION READ WRITE; INSERT INTO items (name) VALUES ('evil'); END $$", "error", "transaction read-write mode must be set before any query"},
+		{"commit", "", "COMMIT", "pass", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dsn := c.dsn
+			if dsn == "" {
+				dsn = pg.DSN("app")
+			}
+			p := decode(t, dsn, "")
+			p.Query = &Query{SQL: c.sql}
+			var frags []string
+			if c.fragment != "" {
+				frags = append(frags, c.fragment)
+			}
+			run(t, p, 10*time.Second).want(t, c.status, frags...)
+			if after := snapshot(); after != before {
+				t.Fatalf("data changed: before %q, after %q", before, after)
+			}
+		})
+	}
+}
+
+func testSlowQueries(t *testing.T, pg *testsvc.Postgres) {
+	if !pg.StatStatements {
+		t.Skip("pg_stat_statements is not installed on this machine")
+	}
+	pg.CreateDatabase(t, "stats")
+	pg.Exec(t, "stats", "CREATE EXTENSION pg_stat_statements", "SELECT pg_stat_statements_reset()",
+		"SELECT pg_sleep(0.15)", "SELECT pg_sleep(0.15)", "SELECT 1")
+	dsn := pg.DSN("stats")
+	r := run(t, decode(t, dsn, "slow_queries: {max_mean: 10s}"), 10*time.Second)
+	r.want(t, "pass")
+	if d, _ := r.obs["slowest_mean"].(time.Duration); d < 140*time.Millisecond {
+		t.Errorf("slowest_mean = %v, want about 150ms", r.obs["slowest_mean"])
+	}
+	run(t, decode(t, dsn, "slow_queries: {max_mean: 50ms}"), 10*time.Second).
+		want(t, "fail", "1 statement has a mean time above max_mean 50ms", "over 2 calls: SELECT pg_sleep($1)")
+	run(t, decode(t, dsn, "slow_queries: {max_mean: 50ms, min_calls: 3}"), 10*time.Second).want(t, "pass")
+	r = run(t, decode(t, dsn, "slow_queries: {max_mean: 10s, top: 1}"), 10*time.Second)
+	if n := len(r.obs["slow_queries"].([]any)); n != 1 {
+		t.Errorf("top 1 reported %d statements", n)
+	}
+	if r = run(t, decode(t, dsn, "slow_queries: {max_mean: 10s}"), 10*time.Second); len(r.obs["slow_queries"].([]any)) < 2 {
+		t.Errorf("default top reported %v", r.obs["slow_queries"])
+	}
+
+	// Without the extension in the database: a clear error, not a pass.
+	r = run(t, decode(t, pg.DSN("app"), "slow_queries: {max_mean: 50ms}"), 10*time.Second)
+	r.want(t, "error", "pg_stat_statements extension, which is not installed in database \"app\"")
+	if r.reason() != "unavailable" {
+		t.Errorf("reason %q, want unavailable", r.reason())
+	}
+}
+
+func testErrors(t *testing.T, pg *testsvc.Postgres, certs testsvc.LoopbackCertFiles) {
+	wrongPW := strings.Replace(pg.DSN("app"), secret, "wrong-"+secret[:4], 1)
+	free := testsvc.FreePort(t)
+	for _, c := range []struct {
+		name, dsn, opts, reason string
+		fragments               []string
+	}{
+		{"wrong password", wrongPW, "", checks.ReasonAuth, []string{"password authentication failed", "28P01"}},
+		{"missing database", pg.DSN("no_such_db"), "", "database_missing", []string{`database "no_such_db" does not exist`}},
+		{"refused", fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/app", secret, free), "", checks.ReasonConnectionRefused, []string{"127.0.0.1:" + fmt.Sprint(free)}},
+		{"no socket", fmt.Sprintf("host=%s port=%d user=postgres password=%s dbname=app", t.TempDir(), free, secret), "", checks.ReasonConnectionRefused, []string{"socket"}},
+		{"malformed dsn keeps the password", "postgres://postgres:" + secret + "@127.0.0.1:notaport/app", "", "", nil},
+		{"malformed key=value keeps the password", "host=127.0.0.1 password='" + secret + " dbname=app", "", "", nil},
+		{"malformed URL query keeps the password", "postgres://127.0.0.1/app?password=" + secret + "&sslmode=bogus", "", "", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := New()
+			p.DSN = c.dsn
+			if err := p.Validate(); err != nil {
+				if c.reason != "" {
+					t.Fatalf("validate: %v", err)
+				}
+				t.Logf("validate: %v", err)
+				if strings.Contains(err.Error(), secret) {
+					t.Fatalf("password in validation error: %v", err)
+				}
+				var fe *checks.FieldError
+				if !errors.As(err, &fe) || fe.Field != "dsn" {
+					t.Errorf("validation error %v is not about field dsn", err)
+				}
+				return
+			}
+			r := run(t, p, 10*time.Second) // checks that the password is nowhere
+			r.want(t, "error", c.fragments...)
+			if c.reason == "" {
+				return // a DSN problem found only when connecting (e.g. a bad sslmode)
+			}
+			if r.reason() != c.reason {
+				t.Errorf("reason %q, want %q (%v)", r.reason(), c.reason, r.err)
+			}
+		})
+	}
+}
+
+func testTLS(t *testing.T, pg *testsvc.Postgres, certs testsvc.LoopbackCertFiles) {
+	other := testsvc.LoopbackCert(t, t.TempDir())
+	dsn := pg.DSN("app") // sslmode=disable in the URL; the options override it
+	r := run(t, decode(t, dsn, fmt.Sprintf("{sslmode: verify-full, sslrootcert: %q}", certs.CAFile)), 10*time.Second)
+	r.want(t, "pass")
+	r = run(t, decode(t, dsn, fmt.Sprintf("{sslmode: verify-full, sslrootcert: %q}", other.CAFile)), 10*time.Second)
+	r.want(t, "error")
+	if r.reason() != checks.ReasonTLS {
+		t.Errorf("wrong CA: reason %q, want tls (%v)", r.reason(), r.err)
+	}
+	// key=value syntax gets the same overrides.
+	kv := fmt.Sprintf("host=localhost port=%d user=postgres password=%s dbname=app sslmode=disable", pg.Port, secret)
+	run(t, decode(t, kv, fmt.Sprintf("{sslmode: verify-full, sslrootcert: '%s'}", certs.CAFile)), 10*time.Second).want(t, "pass")
+	r = run(t, decode(t, kv, fmt.Sprintf("{sslmode: verify-ca, sslrootcert: '%s'}", other.CAFile)), 10*time.Second)
+	if r.reason() != checks.ReasonTLS {
+		t.Errorf("key=value wrong CA: reason %q, want tls (%v)", r.reason(), r.err)
+	}
+}
+
+func testEnv(t *testing.T, pg *testsvc.Postgres) {
+	// libpq's PG* variables fill what the DSN leaves out.
+	t.Setenv("PGHOST", "127.0.0.1")
+	t.Setenv("PGPORT", fmt.Sprint(pg.Port))
+	t.Setenv("PGUSER", "postgres")
+	t.Setenv("PGPASSWORD", secret)
+	t.Setenv("PGDATABASE", "app")
+	t.Setenv("PGSSLMODE", "disable")
+	r := run(t, decode(t, "", ""), 10*time.Second)
+	r.want(t, "pass")
+	if r.obs["database"] != "app" {
+		t.Errorf("database = %v", r.obs["database"])
+	}
+	t.Setenv("PGPASSWORD", "nope")
+	r = run(t, decode(t, "", ""), 10*time.Second)
+	if r.reason() != checks.ReasonAuth {
+		t.Errorf("PGPASSWORD wrong: reason %q (%v)", r.reason(), r.err)
+	}
+}
+
+func testReplica(t *testing.T, pg *testsvc.Postgres) {
+	replica := testsvc.StartPostgresReplica(t, pg)
+	dsn := replica.DSN("app")
+	r := run(t, decode(t, dsn, "{expect_role: replica, max_replication_lag: 1m}"), 10*time.Second)
+	r.want(t, "pass")
+	if r.obs["in_recovery"] != true || r.obs["role"] != "replica" {
+		t.Errorf("in_recovery = %v", r.obs["in_recovery"])
+	}
+	if _, ok := r.obs["replication_lag"].(time.Duration); !ok {
+		t.Errorf("replication_lag = %#v, want a duration", r.obs["replication_lag"])
+	}
+	run(t, decode(t, dsn, "expect_role: primary"), 10*time.Second).want(t, "fail", "server is a replica (in recovery), expected primary")
+	run(t, decode(t, pg.DSN("app"), "max_replication_lag: 1m"), 10*time.Second).want(t, "fail", "max_replication_lag applies to replicas")
+	// Nothing was ever archived from the replica's point of view.
+	run(t, decode(t, dsn, "max_archive_age: 1h"), 10*time.Second).want(t, "fail", "no WAL segment has ever been archived")
+
+	// Real lag: pause replay, keep writing on the primary.
+	pg.Exec(t, "app", "INSERT INTO items (name) VALUES ('replayed')")
+	testsvc.Eventually(t, 10*time.Second, "insert replayed", func() error {
+		r := run(t, decode(t, dsn, `query: {sql: "SELECT count(*) FROM items WHERE name = 'replayed'"}`), 5*time.Second)
+		if r.obs["value"] != 1 {
+			return fmt.Errorf("value %v", r.obs["value"])
+		}
+		return nil
+	})
+	replica.Exec(t, "postgres", "SELECT pg_wal_replay_pause()")
+	defer replica.Exec(t, "postgres", "SELECT pg_wal_replay_resume()")
+	pg.Exec(t, "app", "INSERT INTO items (name) VALUES ('not yet replayed')")
+	testsvc.Eventually(t, 10*time.Second, "lag above 300ms", func() error {
+		r := run(t, decode(t, dsn, ""), 5*time.Second)
+		if d, _ := r.obs["replication_lag"].(time.Duration); d < 300*time.Millisecond {
+			return fmt.Errorf("replication_lag %v", r.obs["replication_lag"])
+		}
+		return nil
+	})
+	run(t, decode(t, dsn, "max_replication_lag: 200ms"), 10*time.Second).want(t, "fail", "above max_replication_lag 200ms")
+	run(t, decode(t, dsn, "max_replication_lag: 1h"), 10*time.Second).want(t, "pass")
+}
+
+// TestStoppedMidRun stops the server while a probe's query is running: the
+// probe returns a classified error at once instead of hanging, and the next
+// attempt is refused.
+func TestStoppedMidRun(t *testing.T) {
+	pg := testsvc.StartPostgres(t, testsvc.PostgresOptions{Password: secret, NoStatStatements: true})
+	dsn := pg.DSN("postgres")
+
+	// This server has no TLS: sslmode=require is a tls error.
+	r := run(t, decode(t, dsn, "sslmode: require"), 10*time.Second)
+	if r.reason() != checks.ReasonTLS {
+		t.Errorf("sslmode=require without server TLS: reason %q (%v)", r.reason(), r.err)
+	}
+
+	done := make(chan result, 1)
+	go func() {
+		p := New()
+		p.DSN = dsn
+		p.Query = &Query{SQL: "SELECT pg_sleep(20)"}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		start := time.Now()
+		obs, err := p.Run(ctx)
+		done <- result{obs: obs, err: err, elapsed: time.Since(start)}
+	}()
+	testsvc.Eventually(t, 10*time.Second, "probe query running", func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, pg.SocketDSN("postgres"))
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(20)%'").Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	pg.Stop(t)
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("probe still running 15s after the server stopped")
+	}
+	noSecret(t, res)
+	res.want(t, "error")
+	if reason := res.reason(); reason == checks.ReasonUnknown || reason == "" {
+		t.Errorf("reason %q is not classified (%v)", reason, res.err)
+	}
+	t.Logf("server stopped mid-query: reason %s after %s: %v", res.reason(), res.elapsed, res.err)
+
+	r = run(t, decode(t, dsn, ""), 10*time.Second)
+	r.want(t, "error")
+	if r.reason() != checks.ReasonConnectionRefused {
+		t.Errorf("after stop: reason %q, want connection_refused (%v)", r.reason(), r.err)
+	}
+}
+
+// TestTimeouts: connect_timeout limits a server that accepts and never
+// answers, and the context bounds everything even when connect_timeout is
+// long.
+func TestTimeouts(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	dsn := fmt.Sprintf("postgres://postgres:%s@%s/app?sslmode=disable", secret, l.Addr())
+
+	r := run(t, decode(t, dsn, "connect_timeout: 300ms"), 10*time.Second)
+	r.want(t, "error")
+	if r.reason() != checks.ReasonTimeout || r.elapsed > 2*time.Second {
+		t.Errorf("connect_timeout 300ms: reason %q after %s (%v)", r.reason(), r.elapsed, r.err)
+	}
+	r = run(t, decode(t, dsn, "connect_timeout: 1m"), 400*time.Millisecond)
+	r.want(t, "error")
+	if r.reason() != checks.ReasonTimeout || r.elapsed > 2*time.Second {
+		t.Errorf("deadline 400ms: reason %q after %s (%v)", r.reason(), r.elapsed, r.err)
+	}
+	if p := New(); p.ConnectTimeout != 5*time.Second {
+		t.Errorf("default connect_timeout %s", p.ConnectTimeout)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, c := range []struct{ opts, field string }{
+		{"sslmode: sometimes", "sslmode"},
+		{"expect_role: leader", "expect_role"},
+		{"max_connections_used: 1.5", "max_connections_used"},
+		{"max_replication_lag: -1s", "max_replication_lag"},
+		{"connect_timeout: -1s", "connect_timeout"},
+		{"migrations: {tool: alembic}", "migrations.tool"},
+		{"migrations: {table: x}", "migrations.table"},
+		{"migrations: {tool: goose, version: '1', min_version: '1'}", "migrations.min_version"},
+		{"query: {sql: ' '}", "query.sql"},
+		{"query: {sql: 'SELECT 1', max_duration: -1s}", "query.max_duration"},
+		{"slow_queries: {top: 3}", "slow_queries.max_mean"},
+	} {
+		p := New()
+		dec := yaml.NewDecoder(strings.NewReader(c.opts))
+		dec.KnownFields(true)
+		if err := dec.Decode(p); err != nil {
+			t.Fatalf("%s: %v", c.opts, err)
+		}
+		err := p.Validate()
+		var fe *checks.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field {
+			t.Errorf("%s: Validate() = %v, want a FieldError on %s", c.opts, err, c.field)
+		}
+	}
+	for _, ok := range []string{"", "migrations: {}", "{sslmode: verify-full, sslrootcert: /nonexistent/ca.pem}", "migrations: {tool: flyway, table: history, min_version: '1.2'}", "query: {sql: SELECT 1}"} {
+		p := New()
+		if err := yaml.Unmarshal([]byte(ok), p); err != nil {
+			t.Fatal(err)
+		}
+		p.DSN = "postgres://u@localhost/db"
+		if err := p.Validate(); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}
+
+// TestExample decodes the registered example strictly, as the loader does
+// (minus expect:, which the loader strips).
+func TestExample(t *testing.T) {
+	k, ok := checks.Lookup("postgres")
+	if !ok {
+		t.Fatal("kind postgres is not registered")
+	}
+	var items []map[string]any
+	if err := yaml.Unmarshal([]byte(k.Example), &items); err != nil || len(items) != 1 {
+		t.Fatalf("example is not one list item: %v", err)
+	}
+	block := items[0]["postgres"].(map[string]any)
+	if _, ok := block["expect"]; !ok {
+		t.Error("example has no expect")
+	}
+	delete(block, "expect")
+	b, _ := yaml.Marshal(block)
+	p := k.New()
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDocTags: `readyctl probes postgres` prints every field from its tags.
+func TestDocTags(t *testing.T) {
+	checkTags(t, reflect.TypeOf(Probe{}))
+}
+
+func checkTags(t *testing.T, typ reflect.Type) {
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		if f.Tag.Get("yaml") == "" || f.Tag.Get("doc") == "" {
+			t.Errorf("%s.%s lacks a yaml or doc tag", typ.Name(), f.Name)
+		}
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && ft.PkgPath() == typ.PkgPath() {
+			checkTags(t, ft)
+		}
+	}
+}
