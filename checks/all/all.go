@@ -4,7 +4,9 @@ package all
 
 import (
 	_ "github.com/readyctl/readyctl/checks/httpcheck"
+	_ "github.com/readyctl/readyctl/checks/pgcheck"
 	_ "github.com/readyctl/readyctl/checks/promcheck"
+	_ "github.com/readyctl/readyctl/checks/redischeck"
 	_ "github.com/readyctl/readyctl/checks/tcpcheck"
 	_ "github.com/readyctl/readyctl/checks/tlscheck"
 )
