@@ -193,7 +193,7 @@ func TestSecurityHeaders(t *testing.T) {
 				}
 				w.WriteHeader(http.StatusOK)
 			})
-			p := load(t, "url: "+srv.URL+"\ntls: {ca_file: "+caFile(t, srv)+"}\nsecurity_headers: "+tt.level+"\n")
+			p := load(t, "url: "+srv.URL+"\ntls: {ca_file: '"+caFile(t, srv)+"'}\nsecurity_headers: "+tt.level+"\n")
 			obs, err := run(t, p)
 			if srv.count() != 1 {
 				t.Errorf("security_headers sent %d requests, want only the main one", srv.count())
