@@ -3,7 +3,6 @@ package httpcheck
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/readyctl/readyctl/checks"
@@ -65,7 +64,7 @@ func checkRequestID(ctx context.Context, e *env, obs checks.Observations) ([]str
 	o["received"] = nilIfEmpty(got)
 	switch {
 	case got == "":
-		return []string{fmt.Sprintf("sent %s %s, the response has no %s header", r.Header, id, http.CanonicalHeaderKey(r.Header))}, nil
+		return []string{fmt.Sprintf("sent %s %s, the response has no %s header", r.Header, id, r.Header)}, nil
 	case got != id:
 		return []string{fmt.Sprintf("sent %s %s, the response has %q: the id is not echoed", r.Header, id, got)}, nil
 	}
