@@ -69,6 +69,12 @@ func (s *server) count() int {
 	return s.total
 }
 
+func (s *server) maxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxFlight
+}
+
 func (s *server) countMethod(m string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
