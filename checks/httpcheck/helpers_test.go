@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -29,13 +30,17 @@ type server struct {
 	inFlight  int
 	maxFlight int
 	requests  []*http.Request // clones, for assertions on what was sent
+	bodies    []string
 }
 
 func newCounting(t *testing.T, tls bool, h http.HandlerFunc) *server {
 	t.Helper()
 	s := &server{byMethod: map[string]int{}}
 	wrapped := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		s.mu.Lock()
+		s.bodies = append(s.bodies, string(body))
 		s.total++
 		s.byMethod[r.Method]++
 		s.inFlight++
@@ -79,6 +84,12 @@ func (s *server) countMethod(m string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.byMethod[m]
+}
+
+func (s *server) sentBodies() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.bodies...)
 }
 
 func (s *server) sent() []*http.Request {

@@ -63,7 +63,7 @@ func (p *Probe) validateInjection() error {
 // error pages. Matching is case-insensitive.
 var dbErrorSignatures = regexp.MustCompile(`(?i)(` + strings.Join([]string{
 	`you have an error in your sql syntax`,
-	`SQLSTATE\[?\w*`,
+	`SQLSTATE\[?\w*\]?`,
 	`\bORA-\d{5}`,
 	`pg_query\(`,
 	`pg_exec\(`,
