@@ -63,14 +63,14 @@ type Probe struct {
 	// Web-security blocks: all opt-in, combinable, checked after the main
 	// request; each lives in its own file.
 	SecurityHeaders string     `yaml:"security_headers" doc:"check the main response's security headers: baseline or strict (HSTS, nosniff, framing, CSP, Referrer-Policy, no version in Server/X-Powered-By, cookie flags); no extra request; e.g. security_headers: strict"`
-	HTTPSRedirect   bool       `yaml:"https_redirect" doc:"the plain-http URL (url with http://, or http_url) must answer 301/308 to https on the same host; 1 extra request, never with credentials; e.g. https_redirect: true"`
+	HTTPSRedirect   bool       `yaml:"https_redirect" doc:"the plain-http URL (url with http://, or http_url) must answer 301/308 to https on the same host; 1 extra GET, never with credentials, redirect not followed; e.g. https_redirect: true"`
 	HTTPURL         string     `yaml:"http_url" doc:"plain-http URL for https_redirect (default: url with http://; required when url has a port other than 443)"`
 	AllowTemporary  bool       `yaml:"allow_temporary" doc:"https_redirect also accepts 302/307"`
 	CORS            *CORS      `yaml:"cors" doc:"CORS preflight checks; 2 extra OPTIONS requests (from origin, and from a random origin that must not be reflected with credentials); e.g. cors: {origin: https://app.example.com, allowed: true, credentials: true}"`
-	RequestID       *RequestID `yaml:"request_id" doc:"request-id propagation: send a fresh id and expect it echoed (1 extra request), or with generated: true expect the main response to carry one; e.g. request_id: {header: X-Request-ID}"`
-	RateLimit       *RateLimit `yaml:"rate_limit" doc:"a bounded burst of the same request must hit the limit; at most requests extra requests; observation requests_until_limited; e.g. rate_limit: {requests: 50, within: 5s, expect_status: 429}"`
-	AuthRequired    bool       `yaml:"auth_required" doc:"the request without credentials, with a malformed bearer token and with an unsigned alg:none JWT must each be refused with 401 or 403; 3 extra requests; a 401 without WWW-Authenticate still passes but shows as auth_required.www_authenticate: false; e.g. auth_required: true"`
-	Injection       *Injection `yaml:"injection" doc:"one request per param with a harmless canary value of quotes and angle brackets: fails on 5xx, a database error in the body, or the canary reflected unencoded; e.g. injection: {params: [q, sort], in: query}"`
+	RequestID       *RequestID `yaml:"request_id" doc:"request-id propagation: send a fresh id and expect it echoed (1 extra request; GET, HEAD or OPTIONS only), or with generated: true expect the main response to carry one; e.g. request_id: {header: X-Request-ID}"`
+	RateLimit       *RateLimit `yaml:"rate_limit" doc:"a bounded burst of the same request must hit the limit: at most requests extra requests, GET, HEAD or OPTIONS only; observations requests_until_limited and rate_limit (retry_after, RateLimit headers); e.g. rate_limit: {requests: 50, within: 5s, expect_status: 429}"`
+	AuthRequired    bool       `yaml:"auth_required" doc:"the request with its credentials removed (user info, Authorization, Cookie, API-key/token headers and query parameters), then with a malformed bearer token, then with an unsigned alg:none JWT (carrying bearer_token's claims when it is a JWT) must each be refused with 401 or 403; 3 extra requests, redirects not followed, GET, HEAD or OPTIONS only; a 401 without WWW-Authenticate still passes but shows as auth_required.www_authenticate: false; e.g. auth_required: true"`
+	Injection       *Injection `yaml:"injection" doc:"one request per param with a harmless canary value of quotes and angle brackets: fails on 5xx, a database error in the body, or the canary reflected unencoded; GET, HEAD or OPTIONS only; e.g. injection: {params: [q, sort], in: query}"`
 }
 
 // New returns a Probe with its defaults.

@@ -15,7 +15,7 @@ import (
 // Injection is the `injection:` block.
 type Injection struct {
 	Params []string `yaml:"params" doc:"parameters to fill with the canary, one request each (required)"`
-	In     string   `yaml:"in" doc:"where the params go: query (set in the URL's query) or json (set in the json: object, sent with the probe's method)"`
+	In     string   `yaml:"in" doc:"where the params go: query (default; set in the URL's query) or json (set in the json: object, sent with the probe's method)"`
 }
 
 const (
