@@ -149,10 +149,11 @@ func checkInjection(ctx context.Context, e *env, obs checks.Observations) ([]str
 			problems = append(problems, fmt.Sprintf("%s: the response shows a database error (%q) for the canary %s", where, sig, canary))
 		}
 		isJSON := strings.Contains(strings.ToLower(resp.Header.Get("Content-Type")), "json")
-		switch how := reflection(resp.Body, marker, isJSON); how {
+		switch how, seen, rawChars := reflection(resp.Body, marker, isJSON); how {
 		case "raw":
 			po["reflected"] = how
-			problems = append(problems, fmt.Sprintf("%s: the canary %s comes back unencoded in the body", where, canary))
+			po["reflected_as"] = seen
+			problems = append(problems, fmt.Sprintf("%s: the canary %s comes back with %s unencoded in the body: %s", where, canary, rawChars, seen))
 		case "encoded":
 			po["reflected"] = how
 		}
@@ -172,12 +173,14 @@ func newDBError(body, baseline []byte) string {
 	return ""
 }
 
-// reflection says how the canary comes back: "no", "encoded" or "raw".
+// reflection says how the canary comes back: "no", "encoded" or "raw",
+// and for "raw" the text as seen and which characters were not encoded.
 // Each occurrence of the marker is judged with the text between it and
 // the preceding "readyctl" (how '"< was rendered): an unescaped " or a <
 // is raw. In a JSON response a < inside a string is harmless and \" is
-// escaped, so only an unescaped " counts there.
-func reflection(body []byte, marker string, isJSON bool) string {
+// escaped, so only an unescaped " counts there. A raw ' is not judged: it
+// only matters inside single-quoted attributes.
+func reflection(body []byte, marker string, isJSON bool) (how, seen, rawChars string) {
 	s := string(body)
 	found := false
 	for off := 0; ; {
@@ -188,27 +191,35 @@ func reflection(body []byte, marker string, isJSON bool) string {
 		i += off
 		off = i + len(marker)
 		found = true
-		start := i - 40
-		if start < 0 {
-			start = 0
-		}
-		prefix := s[start:i]
+		from := max(0, i-40)
+		prefix := s[from:i]
 		if j := strings.LastIndex(prefix, "readyctl"); j >= 0 {
+			from += j
 			prefix = prefix[j+len("readyctl"):]
 		} else {
-			prefix = prefix[max(0, len(prefix)-1):] // only the character before the marker
+			from = max(0, i-1) // only the character before the marker
+			prefix = s[from:i]
 		}
+		var raw []string
 		if !isJSON && strings.Contains(prefix, "<") {
-			return "raw"
+			raw = append(raw, "<")
 		}
 		for k := 0; k < len(prefix); k++ {
 			if prefix[k] == '"' && (k == 0 || prefix[k-1] != '\\') {
-				return "raw"
+				raw = append([]string{`"`}, raw...)
+				break
 			}
+		}
+		if len(raw) > 0 {
+			end := min(len(s), off+8)
+			if k := strings.IndexAny(s[off:end], "\n<"); k >= 0 {
+				end = off + k
+			}
+			return "raw", s[from:end], strings.Join(raw, " and ")
 		}
 	}
 	if found {
-		return "encoded"
+		return "encoded", "", ""
 	}
-	return "no"
+	return "no", "", ""
 }

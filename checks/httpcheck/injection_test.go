@@ -54,18 +54,23 @@ func TestInjection(t *testing.T) {
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprintf(w, "<p>Results for %s</p>", r.URL.Query().Get("q"))
 			},
-			fails: []string{`injection: query q: the canary readyctl'"<rc`, `> comes back unencoded in the body`}},
+			fails: []string{`injection: query q: the canary readyctl'"<rc`, `> comes back with " and < unencoded in the body: readyctl'"<rc`}},
 		{name: "quotes escaped, angle brackets raw", cfg: "{params: [q]}", refl: "raw",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprintf(w, "<p>%s</p>", strings.NewReplacer(`'`, "&#39;", `"`, "&quot;").Replace(r.URL.Query().Get("q")))
 			},
-			fails: []string{"comes back unencoded"}},
+			fails: []string{"comes back with < unencoded in the body: readyctl&#39;&quot;<rc"}},
+		{name: "angle brackets escaped, quotes raw", cfg: "{params: [q]}", refl: "raw",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprintf(w, `<input value="%s">`, strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(r.URL.Query().Get("q")))
+			},
+			fails: []string{`comes back with " unencoded in the body: readyctl'"&lt;rc`}},
 		{name: "JSON built by hand breaks out of the string", cfg: "{params: [q]}", refl: "raw",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				fmt.Fprintf(w, `{"q":"%s"}`, r.URL.Query().Get("q"))
 			},
-			fails: []string{"comes back unencoded"}},
+			fails: []string{`comes back with " unencoded in the body: readyctl'"<rc`}},
 		{name: "postgres error with 500", cfg: "{params: [q]}", refl: "no",
 			handler: naiveSQL(500, `pq: unterminated quoted string at or near "'"`),
 			fails: []string{
@@ -178,11 +183,15 @@ func TestReflection(t *testing.T) {
 		`nothing here`:                              "no",
 		`{"q":"readyctl'\"\u003crc0011aabb\u003e"}`: "encoded",
 	} {
-		if got := reflection([]byte(body), m, false); got != want {
+		if got, _, _ := reflection([]byte(body), m, false); got != want {
 			t.Errorf("reflection(%q) = %s, want %s", body, got, want)
 		}
 	}
-	if got := reflection([]byte(`{"q":"readyctl'\"<rc0011aabb>"}`), m, true); got != "encoded" {
+	if got, _, _ := reflection([]byte(`{"q":"readyctl'\"<rc0011aabb>"}`), m, true); got != "encoded" {
 		t.Errorf("JSON string with escaped quote = %s", got)
+	}
+	how, seen, chars := reflection([]byte("<h1>readyctl'\"&lt;rc0011aabb&gt;</h1>\n"), m, false)
+	if how != "raw" || seen != `readyctl'"&lt;rc0011aabb&gt;` || chars != `"` {
+		t.Errorf("reflection = %s %q %q", how, seen, chars)
 	}
 }
