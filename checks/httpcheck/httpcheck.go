@@ -165,8 +165,8 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	if p.MaxLatency > 0 && latency > p.MaxLatency {
 		problems = append(problems, fmt.Sprintf("latency %s is over max_latency %s", latency.Round(time.Millisecond), p.MaxLatency))
 	}
-	main := &response{Status: resp.StatusCode, Header: resp.Header, Body: body, URL: resp.Request.URL}
-	blockProblems, blockErr := p.runBlocks(ctx, newEnv(p, client, main), obs)
+	mainResp := &response{Status: resp.StatusCode, Header: resp.Header, Body: body, URL: resp.Request.URL}
+	blockProblems, blockErr := p.runBlocks(ctx, newEnv(p, client, mainResp), obs)
 	problems = append(problems, blockProblems...)
 	if blockErr != nil {
 		if len(problems) > 0 {

@@ -120,7 +120,9 @@ launch:
 			resp, err := e.do(e.client, req)
 			mu.Lock()
 			results = append(results, burstResult{i, resp, err})
+			done := len(results)
 			mu.Unlock()
+			checks.Progress(ctx, fmt.Sprintf("rate_limit: %d/%d requests answered", done, r.Requests))
 			// Stop launching at the limit, or when the target stops answering.
 			if err != nil || resp.Status == r.ExpectStatus {
 				closeOnce.Do(func() { close(stop) })

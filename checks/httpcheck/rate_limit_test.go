@@ -174,3 +174,24 @@ func TestRateLimitValidate(t *testing.T) {
 	}
 
 }
+
+func TestRateLimitProgress(t *testing.T) {
+	srv := newServer(t, limiter(3, false))
+	p := load(t, "url: "+srv.URL+"\nrate_limit: {requests: 5, within: 50ms}\n")
+	var mu sync.Mutex
+	var lines []string
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ctx = checks.WithProgress(ctx, func(l string) {
+		mu.Lock()
+		lines = append(lines, l)
+		mu.Unlock()
+	})
+	_, err := p.Run(ctx)
+	wantPass(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "rate_limit: 1/5 requests answered") {
+		t.Errorf("progress lines = %q", lines)
+	}
+}
