@@ -1,6 +1,12 @@
 // Package httpcheck is the `http` probe kind: one HTTP request, with the
 // response's status, latency, headers, body and parsed JSON as
-// observations. It sends only the request the checklist describes.
+// observations, plus opt-in web-security blocks (security_headers,
+// https_redirect, cors, request_id, rate_limit, auth_required, injection).
+//
+// Without a block it sends only the request the checklist describes. Each
+// block sends a small, fixed number of extra requests (documented on its
+// field) and never one that could change the target: blocks that repeat
+// the request refuse, at Validate, any method but GET, HEAD and OPTIONS.
 package httpcheck
 
 import (
@@ -53,6 +59,18 @@ type Probe struct {
 	MaxBodyBytes    int64             `yaml:"max_body_bytes" doc:"read at most this many bytes of the body"`
 	Status          StatusSpec        `yaml:"status" doc:"allowed status: a code, a class such as \"2xx\", or a list"`
 	MaxLatency      time.Duration     `yaml:"max_latency" doc:"fail when the response takes longer (0 = no limit)"`
+
+	// Web-security blocks: all opt-in, combinable, checked after the main
+	// request; each lives in its own file.
+	SecurityHeaders string     `yaml:"security_headers" doc:"check the main response's security headers: baseline or strict (HSTS, nosniff, framing, CSP, Referrer-Policy, no version in Server/X-Powered-By, cookie flags); no extra request; e.g. security_headers: strict"`
+	HTTPSRedirect   bool       `yaml:"https_redirect" doc:"the plain-http URL (url with http://, or http_url) must answer 301/308 to https on the same host; 1 extra GET, never with credentials, redirect not followed; e.g. https_redirect: true"`
+	HTTPURL         string     `yaml:"http_url" doc:"plain-http URL for https_redirect (default: url with http://; required when url has a port other than 443)"`
+	AllowTemporary  bool       `yaml:"allow_temporary" doc:"https_redirect also accepts 302/307"`
+	CORS            *CORS      `yaml:"cors" doc:"CORS preflight checks; 2 extra OPTIONS requests (from origin, and from a random origin that must not be reflected with credentials); e.g. cors: {origin: https://app.example.com, allowed: true, credentials: true}"`
+	RequestID       *RequestID `yaml:"request_id" doc:"request-id propagation: send a fresh id and expect it echoed (1 extra request; GET, HEAD or OPTIONS only), or with generated: true expect the main response to carry one; e.g. request_id: {header: X-Request-ID}"`
+	RateLimit       *RateLimit `yaml:"rate_limit" doc:"a bounded burst of the same request must hit the limit: at most requests extra requests, GET, HEAD or OPTIONS only; observations requests_until_limited and rate_limit (retry_after, RateLimit headers); e.g. rate_limit: {requests: 50, within: 5s, expect_status: 429}"`
+	AuthRequired    bool       `yaml:"auth_required" doc:"the request with its credentials removed (user info, Authorization, Cookie, API-key/token headers and query parameters), then with a malformed bearer token, then with an unsigned alg:none JWT (carrying bearer_token's claims when it is a JWT) must each be refused with 401 or 403; 3 extra requests, redirects not followed, GET, HEAD or OPTIONS only; a 401 without WWW-Authenticate still passes but shows as auth_required.www_authenticate: false; e.g. auth_required: true"`
+	Injection       *Injection `yaml:"injection" doc:"one request per param with a harmless canary value of quotes and angle brackets: fails on 5xx, a database error in the body, or the canary reflected unencoded; GET, HEAD or OPTIONS only; e.g. injection: {params: [q, sort], in: query}"`
 }
 
 // New returns a Probe with its defaults.
@@ -100,7 +118,7 @@ func (p *Probe) Validate() error {
 	if err := p.TLS.Validate(); err != nil {
 		return checks.FieldErrorf("tls", "%v", err)
 	}
-	return nil
+	return p.validateBlocks()
 }
 
 // Run sends the request and observes the response.
@@ -120,9 +138,9 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	if err != nil {
 		return obs, fmt.Errorf("%s %s: %w", p.Method, redactURL(p.URL), unwrapURLError(err))
 	}
-	defer resp.Body.Close()
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, p.MaxBodyBytes))
 	latency := time.Since(start)
+	resp.Body.Close()
 	obs["status"] = resp.StatusCode
 	obs["latency"] = latency
 	obs["url"] = resp.Request.URL.Redacted()
@@ -146,6 +164,15 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	}
 	if p.MaxLatency > 0 && latency > p.MaxLatency {
 		problems = append(problems, fmt.Sprintf("latency %s is over max_latency %s", latency.Round(time.Millisecond), p.MaxLatency))
+	}
+	mainResp := &response{Status: resp.StatusCode, Header: resp.Header, Body: body, URL: resp.Request.URL}
+	blockProblems, blockErr := p.runBlocks(ctx, newEnv(p, client, mainResp), obs)
+	problems = append(problems, blockProblems...)
+	if blockErr != nil {
+		if len(problems) > 0 {
+			return obs, fmt.Errorf("%w; also failed: %s", blockErr, strings.Join(problems, "; "))
+		}
+		return obs, blockErr
 	}
 	if len(problems) > 0 {
 		return obs, checks.Fail("", "%s", strings.Join(problems, "; "))

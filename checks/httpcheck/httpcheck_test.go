@@ -1,7 +1,6 @@
 package httpcheck
 
 import (
-	"context"
 	"encoding/pem"
 	"io"
 	"net/http"
@@ -27,13 +26,6 @@ func probe(t *testing.T, src string) *Probe {
 		t.Fatalf("validate: %v", err)
 	}
 	return p
-}
-
-func run(t *testing.T, p *Probe) (checks.Observations, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return p.Run(ctx)
 }
 
 func TestRequestOptions(t *testing.T) {
