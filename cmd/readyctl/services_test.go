@@ -1,0 +1,65 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/readyctl/readyctl/internal/testsvc"
+)
+
+// TestScriptsServices runs testdata/script/services/*.txtar against a real
+// PostgreSQL, Redis and Pushgateway started for them (skipped, naming the
+// binary, when one is not installed; a failure with
+// READYCTL_REQUIRE_SERVICES=1).
+func TestScriptsServices(t *testing.T) {
+	pg := testsvc.StartPostgres(t, testsvc.PostgresOptions{Password: "pg-5ecret-pw"})
+	pg.CreateDatabase(t, "app")
+	pg.Exec(t, "app",
+		`CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)`,
+		`INSERT INTO schema_migrations VALUES (20260101120000, false)`,
+		`CREATE TABLE accounts (id int PRIMARY KEY, name text)`,
+		`INSERT INTO accounts VALUES (1, 'a'), (2, 'b'), (3, 'c')`,
+	)
+	pg.CreateDatabase(t, "broken")
+	pg.Exec(t, "broken",
+		`CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)`,
+		`INSERT INTO schema_migrations VALUES (20260102090000, true)`,
+	)
+	rd := testsvc.StartRedis(t, testsvc.RedisOptions{Password: "rd-5ecret-pw"})
+	gw := testsvc.StartPushgateway(t, testsvc.PushgatewayOptions{})
+
+	testscript.Run(t, testscript.Params{
+		Dir:                 "../../testdata/script/services",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/.config")
+			env.Setenv("NO_COLOR", "1")
+			env.Setenv("PG_ADDR", "127.0.0.1:"+strconv.Itoa(pg.Port))
+			env.Setenv("PG_USER", pg.User)
+			env.Setenv("PG_PASSWORD", pg.Password)
+			env.Setenv("REDIS_ADDR", rd.Addr)
+			env.Setenv("REDIS_PASSWORD", rd.Password)
+			env.Setenv("PUSHGATEWAY", gw.URL)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"rc": cmdRC, "httpget": cmdHTTPGet},
+	})
+}
+
+// httpget URL fetches URL and makes its body the stdout of the script.
+func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: httpget URL")
+	}
+	resp, err := http.Get(args[0])
+	if err != nil {
+		ts.Fatalf("httpget: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	ts.Stdout().Write(body)
+}
