@@ -80,7 +80,11 @@ func renderText(w io.Writer, r *Report, o Options) error {
 			if it.DurationMS > 0 || it.Attempts > 0 {
 				dur = (time.Duration(it.DurationMS) * time.Millisecond).String()
 			}
-			fmt.Fprintf(&b, "  %s %-*s  %s  %s\n", p.paint(colours[it.Status], symbols[it.Status]), idWidth, it.ID, it.Title, p.paint(ansiDim, dur))
+			title := it.Title
+			if title == it.ID {
+				title = "" // an untitled item: its id says it all
+			}
+			fmt.Fprintf(&b, "  %s %-*s  %s  %s\n", p.paint(colours[it.Status], symbols[it.Status]), idWidth, it.ID, title, p.paint(ansiDim, dur))
 			if it.Status == Pass && !o.Verbose {
 				continue
 			}
