@@ -38,6 +38,11 @@ func TestScripts(t *testing.T) {
 			"hang":    cmdHang,
 			"refused": cmdRefused,
 			"rc":      cmdRC,
+			// sign-offs: signoff_script_test.go
+			"keygen":      cmdKeygen,
+			"allowsigner": cmdAllowSigner,
+			"replace":     cmdReplace,
+			"cpglob":      cmdCpGlob,
 		},
 	})
 }

@@ -145,7 +145,7 @@ func signoffLine(s Signoff) string {
 		what = s.RoleTitle
 	}
 	if s.Item != "" {
-		what += " on " + s.Item
+		what = strings.TrimSpace(what + " on " + s.Item)
 	}
 	line := fmt.Sprintf("%-8s %-28s %-24s %s  %s", s.Type, what, name, date, s.State)
 	if s.Decision != "" {

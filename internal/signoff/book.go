@@ -141,6 +141,10 @@ func (b *Book) Entries() []*Judged { return b.entries }
 // allowed_signers file: worth a warning, whatever the run.
 func (b *Book) Problems() []string { return b.problems }
 
+// AllowedSignersErr is why the policy's allowed_signers file could not be
+// used, if it could not.
+func (b *Book) AllowedSignersErr() error { return b.allowErr }
+
 // ItemDigest is the digest of item id's definition now.
 func (b *Book) ItemDigest(id string) string { return b.digests[id] }
 
