@@ -161,7 +161,9 @@ func (o *SignerOptions) checkSigner(cl *checklist.Checklist) error {
 
 // base fills the fields every record has.
 func (o *SignerOptions) base(ctx context.Context, cl *checklist.Checklist, t signoff.Type) (*signoff.Record, error) {
-	now := o.Now().UTC().Truncate(time.Second)
+	// Full precision: it orders records made in the same second (the first
+	// approval a person gave keeps its role under distinct_signers).
+	now := o.Now().UTC()
 	r := &signoff.Record{
 		Type: t, Name: o.Name, Email: o.Email, Created: now, Note: o.Note,
 		Environment: o.Env, Release: o.Release,
