@@ -270,7 +270,7 @@ func signoffInteractive(ctx context.Context, o *SignoffOptions, cl *checklist.Ch
 				return quitErr(err)
 			}
 		}
-		note, err := p.ask("Note (optional): ")
+		note, err := p.ask("      Note (optional): ")
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
