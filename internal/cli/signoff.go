@@ -180,6 +180,15 @@ func chooseRole(cl *checklist.Checklist, it *checklist.Item, role string) (strin
 // signoffInteractive walks the pending manual items of the phase.
 func signoffInteractive(ctx context.Context, o *SignoffOptions, cl *checklist.Checklist) error {
 	p := &prompter{in: bufio.NewReader(o.IO.In), out: o.IO.ErrOut}
+	// Refuse before asking anything what could never be recorded.
+	if o.Role != "" && len(cl.Signoff.Roles) > 0 {
+		if _, ok := cl.Signoff.Role(o.Role); !ok {
+			return usageErrorf("--role %s is not declared under signoff.roles (declared: %s)", o.Role, strings.Join(cl.Signoff.RoleIDs(), ", "))
+		}
+	}
+	if cl.Signoff.AllowedSigners != "" && o.Key == "" {
+		return o.checkSigner(cl)
+	}
 	book, err := o.openBook(ctx, cl, false)
 	if err != nil {
 		return err

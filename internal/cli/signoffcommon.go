@@ -145,9 +145,6 @@ func (o *SignerOptions) identity(ctx context.Context, cl *checklist.Checklist) {
 
 // checkSigner refuses early what the policy would reject anyway.
 func (o *SignerOptions) checkSigner(cl *checklist.Checklist) error {
-	if o.Name == "" {
-		return usageErrorf("who is signing? pass --name and --email, or set name: and email: in %s", ConfigPath())
-	}
 	if cl.Signoff.AllowedSigners != "" {
 		if o.Key == "" {
 			return usageErrorf("the checklist accepts only signed sign-offs (signoff.allowed_signers): pass --key with your key (a private key file, KEY.pub in ssh-agent, or agent)")
@@ -155,6 +152,9 @@ func (o *SignerOptions) checkSigner(cl *checklist.Checklist) error {
 		if o.Email == "" {
 			return usageErrorf("the checklist accepts only signed sign-offs: pass --email, the principal of your key in %s", cl.Signoff.AllowedSigners)
 		}
+	}
+	if o.Name == "" {
+		return usageErrorf("who is signing? pass --name and --email, or set name: and email: in %s", ConfigPath())
 	}
 	return nil
 }

@@ -384,3 +384,15 @@ func TestParseExpiry(t *testing.T) {
 		}
 	}
 }
+
+// TestCriticalWaiverAllowed: with allow_critical_waivers a critical
+// failing item can be waived; without it (TestJudge) it cannot.
+func TestCriticalWaiverAllowed(t *testing.T) {
+	f := newFixture(t, "", false)
+	f.cl.Signoff.AllowCriticalWaivers = true
+	f.write(f.record(Waive, "api", ""), nil)
+	res := f.open().Waive(f.item("api"), report.Item{ID: "api", Status: report.Error, Reason: "connection_refused"})
+	if res.Status != report.Waived || res.Signoff.State != Valid {
+		t.Errorf("critical waiver under allow_critical_waivers: %+v", res)
+	}
+}
