@@ -99,8 +99,8 @@ type Signoff struct {
 	Role    string    `json:"role"`
 	Name    string    `json:"name"`
 	Email   string    `json:"email,omitempty"`
-	Date    time.Time `json:"date"`
-	Expires time.Time `json:"expires,omitempty"`
+	Date    time.Time `json:"date,omitzero"`
+	Expires time.Time `json:"expires,omitzero"`
 	State   string    `json:"state"` // valid, missing, expired, stale, invalid
 	Reason  string    `json:"reason,omitempty"`
 	Note    string    `json:"note,omitempty"`
