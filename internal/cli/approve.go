@@ -46,7 +46,10 @@ refused, unless --force with a --note saying why.`,
 			if err != nil {
 				return err
 			}
-			o := &ApproveOptions{SignerOptions: so, Role: f.Config.GetString("role"), Report: f.Config.GetString("report"), Force: f.Config.GetBool("force")}
+			o := &ApproveOptions{SignerOptions: so, Role: f.Config.GetString("role"), Report: f.Config.GetString("report")}
+			// Only on the command line: an environment variable or a config
+			// file must never approve a failing run on someone's behalf.
+			o.Force, _ = cmd.Flags().GetBool("force")
 			switch {
 			case o.Role == "":
 				return usageErrorf("--role: say which role approves")

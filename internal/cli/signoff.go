@@ -55,8 +55,8 @@ count (role not permitted, key not allowed, ...) is refused, exit 1.`,
 			if err != nil {
 				return err
 			}
-			o := &SignoffOptions{SignerOptions: so, Role: f.Config.GetString("role"), Reject: f.Config.GetBool("reject"),
-				Phase: f.Config.GetString("phase"), ConfigPath: ConfigPath()}
+			o := &SignoffOptions{SignerOptions: so, Role: f.Config.GetString("role"), Phase: f.Config.GetString("phase"), ConfigPath: ConfigPath()}
+			o.Reject, _ = cmd.Flags().GetBool("reject") // a "no" is said on the command line, never by configuration
 			if len(args) == 1 {
 				o.Item = args[0]
 			}

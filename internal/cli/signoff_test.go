@@ -175,3 +175,26 @@ func TestSeedRoles(t *testing.T) {
 		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// TestForceOnlyFromTheCommandLine: READYCTL_FORCE in the environment must
+// not approve a failing run on someone's behalf.
+func TestForceOnlyFromTheCommandLine(t *testing.T) {
+	var got *ApproveOptions
+	io, _, _ := TestIOStreams(false)
+	t.Setenv("READYCTL_FORCE", "true")
+	t.Setenv("READYCTL_NOTE", "sneaky")
+	f := &Factory{IO: io, Config: newConfig(io.ErrOut), LookupEnv: os.LookupEnv}
+	cmd := NewCmdApprove(f, func(_ context.Context, o *ApproveOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--role", "qa-lead", "--report", "r.json"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Force {
+		t.Error("READYCTL_FORCE=true forced an approval")
+	}
+	cmd = NewCmdApprove(f, func(_ context.Context, o *ApproveOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--role", "qa-lead", "--report", "r.json", "--force"})
+	if err := cmd.Execute(); err != nil || !got.Force {
+		t.Errorf("--force: %v %+v", err, got)
+	}
+}
