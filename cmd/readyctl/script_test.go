@@ -47,6 +47,11 @@ func TestScripts(t *testing.T) {
 			"refused":  cmdRefused,
 			"rc":       cmdRC,
 			"tlsserve": cmdTLSServe,
+			// sign-offs: signoff_script_test.go
+			"keygen":      cmdKeygen,
+			"allowsigner": cmdAllowSigner,
+			"replace":     cmdReplace,
+			"cpglob":      cmdCpGlob,
 		},
 	})
 }

@@ -24,6 +24,10 @@ type Options struct {
 	Vars map[string]string // --var KEY=VALUE, highest precedence
 	// LookupEnv reads the process environment; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// Definitions loads the checklist as written, for tools that need
+	// ids, titles, manual blocks and the sign-off policy but run no probe
+	// (sign-off commands): no ${...} is resolved, no probe is configured.
+	Definitions bool
 }
 
 // ErrNotFound wraps a checklist file that cannot be read.
@@ -86,6 +90,8 @@ type loader struct {
 	path string
 	errs Errors
 	item string // id of the item being loaded, for messages
+
+	definitions bool // Options.Definitions
 }
 
 func (l *loader) errAt(n *yaml.Node, col int, msg string) {
@@ -107,7 +113,7 @@ func (l *loader) decode(n *yaml.Node, v any, path string) {
 
 // Parse is Load on bytes already read; path is used in messages.
 func Parse(path string, data []byte, opts Options) (*Checklist, error) {
-	l := &loader{path: path}
+	l := &loader{path: path, definitions: opts.Definitions}
 	sum := sha256.Sum256(data)
 	c := &Checklist{Path: path, SHA256: hex.EncodeToString(sum[:]), Environment: opts.Env}
 
@@ -175,7 +181,7 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 		r.vars = append(r.vars, env)
 	}
 	r.vars = append(r.vars, spec.Vars)
-	if nameNode := valueNode(root, "name"); nameNode != nil {
+	if nameNode := valueNode(root, "name"); nameNode != nil && !opts.Definitions {
 		r.interpolate(nameNode, func(n *yaml.Node, col int, msg string) { l.errAt(n, col, msg) })
 		c.Name = nameNode.Value
 	}
@@ -205,6 +211,9 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 		for j := range ss.Items {
 			raw := copyNode(&ss.Items[j])
 			r.interpolate(&ss.Items[j], func(n *yaml.Node, col int, msg string) {
+				if opts.Definitions {
+					return
+				}
 				l.item = idOf(&ss.Items[j])
 				l.errAt(n, col, msg)
 				l.item = ""
@@ -217,6 +226,8 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 		c.Sections = append(c.Sections, sec)
 	}
 	l.checkDependencies(c, ids)
+	c.Signoff = l.loadSignoffPolicy(&spec.Signoff)
+	l.checkManualRoles(c)
 
 	for s := range r.secrets {
 		c.Secrets = append(c.Secrets, s)
@@ -320,6 +331,9 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 		if block.Tag != "!!null" && !(block.Kind == yaml.ScalarNode && block.Value == "true") {
 			l.decode(block, it.Manual, "manual")
 		}
+		return
+	}
+	if l.definitions {
 		return
 	}
 	if block.Kind != yaml.MappingNode {

@@ -34,6 +34,8 @@ type Checklist struct {
 	// Doc is the document as written, before interpolation, for tools that
 	// need a definition's canonical form (sign-off digests).
 	Doc *yaml.Node
+	// Signoff is the `signoff:` policy block (zero when absent).
+	Signoff SignoffPolicy
 }
 
 // Defaults apply to every item that does not say otherwise.

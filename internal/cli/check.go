@@ -38,6 +38,8 @@ type CheckOptions struct {
 	NoColor     bool
 	Verbose     bool
 	Pushgateway string
+
+	signoffs runner.Signoffs // set by checkRun; nil = no sign-offs (demo)
 }
 
 type output struct{ format, path string }
@@ -132,6 +134,9 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.signoffs, err = openSignoffs(ctx, o, cl); err != nil {
+		return err
+	}
 	return runChecklist(ctx, o, cl)
 }
 
@@ -147,7 +152,7 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 	rep := runner.Run(ctx, cl, runner.Options{
 		Concurrency: o.Concurrency, Timeout: o.Timeout,
 		Only: o.Only, Tags: o.Tags, Phase: o.Phase, Wait: o.Wait, FailOn: o.FailOn,
-		Observer: observer, Logger: logger,
+		Observer: observer, Logger: logger, Signoffs: o.signoffs,
 	})
 	if stopper, ok := observer.(interface{ Stop() }); ok {
 		stopper.Stop() // clear the progress line before the report

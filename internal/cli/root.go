@@ -105,6 +105,10 @@ interrupted.`,
 		NewCmdProbes(f),
 		NewCmdVersion(f),
 		NewCmdDemo(f),
+		NewCmdSignoff(f, nil),
+		NewCmdApprove(f, nil),
+		NewCmdWaive(f, nil),
+		NewCmdSignoffs(f, nil),
 	)
 	return root
 }

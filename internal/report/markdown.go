@@ -45,7 +45,14 @@ func renderMarkdown(w io.Writer, r *Report, _ Options) error {
 			if !so.Date.IsZero() {
 				date = so.Date.UTC().Format("2006-01-02")
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", so.Type, so.Role, so.Item, mdEscape(so.Name), date, so.State)
+			role, state := so.Role, so.State
+			if so.RoleTitle != "" {
+				role = so.RoleTitle
+			}
+			if so.Reason != "" {
+				state += ": " + so.Reason
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", so.Type, mdEscape(role), so.Item, mdEscape(so.Name), date, mdEscape(state))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -99,11 +99,19 @@ type Signoff struct {
 	Role    string    `json:"role"`
 	Name    string    `json:"name"`
 	Email   string    `json:"email,omitempty"`
-	Date    time.Time `json:"date"`
-	Expires time.Time `json:"expires,omitempty"`
+	Date    time.Time `json:"date,omitzero"`
+	Expires time.Time `json:"expires,omitzero"`
 	State   string    `json:"state"` // valid, missing, expired, stale, invalid
 	Reason  string    `json:"reason,omitempty"`
 	Note    string    `json:"note,omitempty"`
+	// RoleTitle is the role's title from the checklist (e.g. QA Lead).
+	RoleTitle string `json:"role_title,omitempty"`
+	// Decision is "rejected" when the person answered no.
+	Decision string `json:"decision,omitempty"`
+	// Key is the fingerprint of the key that signed the record, verified.
+	Key string `json:"key,omitempty"`
+	// Record is the file the sign-off was read from.
+	Record string `json:"record,omitempty"`
 }
 
 // Blocks reports whether an item of this severity blocks the verdict under

@@ -145,10 +145,16 @@ func signoffLine(s Signoff) string {
 		name = "-"
 	}
 	what := s.Role
+	if s.RoleTitle != "" {
+		what = s.RoleTitle
+	}
 	if s.Item != "" {
-		what += " on " + s.Item
+		what = strings.TrimSpace(what + " on " + s.Item)
 	}
 	line := fmt.Sprintf("%-8s %-28s %-24s %s  %s", s.Type, what, name, date, s.State)
+	if s.Decision != "" {
+		line += " [" + s.Decision + "]"
+	}
 	if s.Reason != "" {
 		line += " (" + s.Reason + ")"
 	}

@@ -1,0 +1,350 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/report"
+	"github.com/readyctl/readyctl/internal/signoff"
+)
+
+// SignoffOptions are the settings of `readyctl signoff`.
+type SignoffOptions struct {
+	*SignerOptions
+	Item   string // "" = ask, item by item, on the terminal
+	Role   string
+	Reject bool
+	Phase  string
+	// ConfigPath is where the name and email given interactively are kept.
+	ConfigPath string
+}
+
+// NewCmdSignoff builds `readyctl signoff`.
+func NewCmdSignoff(f *Factory, runF func(context.Context, *SignoffOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "signoff [ITEM]",
+		Short: "Attest a manual item (or, on a terminal, walk the pending ones)",
+		Long: `Record that you, in a role, confirm a manual item of the checklist: one small
+JSON file under the sign-off directory (default .readyctl/signoffs beside the
+checklist; commit it with the checklist). With --key the record is signed
+(sshsig, namespace "readyctl"); a checklist with signoff.allowed_signers
+accepts only signed records by listed keys.
+
+Without ITEM, on a terminal, readyctl asks about each pending manual item of
+the --phase: yes, no, skip or quit, and a note. It remembers your name and
+email in the config file.
+
+The record is checked as 'readyctl check' will check it; one that would not
+count (role not permitted, key not allowed, ...) is refused, exit 1.`,
+		Example: `  readyctl signoff rollback-tested --role qa-lead --name "Ada Lovelace" --email ada@example.com
+  readyctl signoff dr-documented --role operations-lead --key ~/.ssh/id_ed25519 --note "runbook v3 reviewed"
+  readyctl signoff team-trained --role devops-engineer --key agent --expires 90d
+  readyctl signoff --phase pre-deploy          # interactive, on a terminal`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			bindFlags(f, cmd)
+			so, err := signerOptions(f, cmd)
+			if err != nil {
+				return err
+			}
+			o := &SignoffOptions{SignerOptions: so, Role: f.Config.GetString("role"), Phase: f.Config.GetString("phase"), ConfigPath: ConfigPath()}
+			o.Reject, _ = cmd.Flags().GetBool("reject") // a "no" is said on the command line, never by configuration
+			if len(args) == 1 {
+				o.Item = args[0]
+			}
+			if o.Item == "" && !o.IO.IsStdinTTY() {
+				return usageErrorf("no ITEM given, and stdin is not a terminal to ask on: name the item and who signs, " +
+					"e.g. readyctl signoff ITEM --role ROLE --name NAME --email EMAIL [--note TEXT] [--key KEY]")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return signoffRun(cmd.Context(), o)
+		},
+	}
+	addSignerFlags(cmd.Flags())
+	cmd.Flags().String("role", "", "the role you sign in (default: the item's only permitted role)")
+	cmd.Flags().Bool("reject", false, `record a "no": the item is not done (it fails until someone confirms it)`)
+	cmd.Flags().String("phase", "", "interactive: ask only about manual items of this phase")
+	return cmd
+}
+
+func signoffRun(ctx context.Context, o *SignoffOptions) error {
+	cl, err := o.definitions()
+	if err != nil {
+		return err
+	}
+	o.identity(ctx, cl)
+	if o.Item == "" {
+		return signoffInteractive(ctx, o, cl)
+	}
+	it, err := manualItem(cl, o.Item)
+	if err != nil {
+		return err
+	}
+	role, err := chooseRole(cl, it, o.Role)
+	if err != nil {
+		return err
+	}
+	if err := o.checkSigner(cl); err != nil {
+		return err
+	}
+	decision := signoff.Confirmed
+	if o.Reject {
+		decision = signoff.Rejected
+	}
+	j, err := attest(ctx, o, cl, it, role, decision, o.Note)
+	if err != nil {
+		return err
+	}
+	verb := "attested"
+	if o.Reject {
+		verb = "rejected"
+	}
+	_, err = fmt.Fprintf(o.IO.Out, "%s %s as %s: %s\n", verb, it.ID, role, describeRecorded(j))
+	return err
+}
+
+func attest(ctx context.Context, o *SignoffOptions, cl *checklist.Checklist, it *checklist.Item, role, decision, note string) (*signoff.Judged, error) {
+	r, err := o.base(ctx, cl, signoff.Attest)
+	if err != nil {
+		return nil, err
+	}
+	digest, err := signoff.ItemDigest(it)
+	if err != nil {
+		return nil, err
+	}
+	r.Item, r.Role, r.Decision, r.Note, r.ItemSHA256 = it.ID, role, decision, note, digest
+	return o.record(ctx, cl, r)
+}
+
+// manualItem finds the item a person wants to attest.
+func manualItem(cl *checklist.Checklist, id string) (*checklist.Item, error) {
+	it, err := findItem(cl, id)
+	if err != nil {
+		return nil, err
+	}
+	if it.Manual == nil {
+		return nil, usageErrorf("item %s is checked by its %s probe, not by a person: to accept its failure for a while, use readyctl waive %s --reason ... --expires DATE", id, it.Kind, id)
+	}
+	return it, nil
+}
+
+func findItem(cl *checklist.Checklist, id string) (*checklist.Item, error) {
+	var ids []string
+	for _, it := range cl.Items() {
+		if it.ID == id {
+			return it, nil
+		}
+		ids = append(ids, it.ID)
+	}
+	msg := fmt.Sprintf("no item %q in %s", id, cl.Path)
+	if s := checklist.Suggest(id, ids); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return nil, usageErrorf("%s", msg)
+}
+
+// chooseRole checks --role against the item and the policy, or picks the
+// item's only permitted role.
+func chooseRole(cl *checklist.Checklist, it *checklist.Item, role string) (string, error) {
+	permitted := it.Manual.Roles
+	if role == "" {
+		if len(permitted) == 1 {
+			return permitted[0], nil
+		}
+		if len(permitted) > 1 {
+			return "", usageErrorf("--role: item %s may be attested by %s: say which role you sign in", it.ID, strings.Join(permitted, " or "))
+		}
+		return "", usageErrorf("--role: say which role you sign in")
+	}
+	if len(permitted) > 0 && !slices.Contains(permitted, role) {
+		return "", usageErrorf("--role %s may not attest %s (permitted: %s)", role, it.ID, strings.Join(permitted, ", "))
+	}
+	if len(cl.Signoff.Roles) > 0 {
+		if _, ok := cl.Signoff.Role(role); !ok {
+			return "", usageErrorf("--role %s is not declared under signoff.roles (declared: %s)", role, strings.Join(cl.Signoff.RoleIDs(), ", "))
+		}
+	}
+	return role, nil
+}
+
+// signoffInteractive walks the pending manual items of the phase.
+func signoffInteractive(ctx context.Context, o *SignoffOptions, cl *checklist.Checklist) error {
+	p := &prompter{in: bufio.NewReader(o.IO.In), out: o.IO.ErrOut}
+	// Refuse before asking anything what could never be recorded.
+	if o.Role != "" && len(cl.Signoff.Roles) > 0 {
+		if _, ok := cl.Signoff.Role(o.Role); !ok {
+			return usageErrorf("--role %s is not declared under signoff.roles (declared: %s)", o.Role, strings.Join(cl.Signoff.RoleIDs(), ", "))
+		}
+	}
+	if cl.Signoff.AllowedSigners != "" && o.Key == "" {
+		return o.checkSigner(cl)
+	}
+	book, err := o.openBook(ctx, cl, false)
+	if err != nil {
+		return err
+	}
+	type pending struct {
+		it  *checklist.Item
+		res report.Item
+	}
+	var todo []pending
+	for _, it := range cl.Items() {
+		if it.Manual == nil || (o.Phase != "" && it.Phase != o.Phase) {
+			continue
+		}
+		if o.Role != "" && len(it.Manual.Roles) > 0 && !slices.Contains(it.Manual.Roles, o.Role) {
+			continue
+		}
+		if res := book.Manual(it); res.Status == report.Pending {
+			todo = append(todo, pending{it, res})
+		}
+	}
+	scope := "the checklist"
+	if o.Phase != "" {
+		scope = "phase " + o.Phase
+	}
+	if len(todo) == 0 {
+		fmt.Fprintf(o.IO.ErrOut, "Nothing to sign: every manual item of %s has a valid sign-off.\n", scope)
+		return nil
+	}
+	fmt.Fprintf(o.IO.ErrOut, "%d manual item(s) of %s wait for a sign-off.\n", len(todo), scope)
+
+	if o.Name == "" || o.Email == "" {
+		remembered := false
+		for o.Name == "" {
+			name, err := p.ask("Your name: ")
+			if err != nil {
+				return quitErr(err)
+			}
+			o.Name, remembered = name, true
+		}
+		if o.Email == "" {
+			email, err := p.ask("Your email (the principal of your signing key; Enter for none): ")
+			if err != nil {
+				return quitErr(err)
+			}
+			o.Email, remembered = email, remembered || email != ""
+		}
+		if remembered {
+			if err := rememberIdentity(o.ConfigPath, o.Name, o.Email); err != nil {
+				fmt.Fprintf(o.IO.ErrOut, "(could not remember your name in %s: %v)\n", o.ConfigPath, err)
+			} else {
+				fmt.Fprintf(o.IO.ErrOut, "(remembered in %s)\n", o.ConfigPath)
+			}
+		}
+	}
+	if err := o.checkSigner(cl); err != nil {
+		return err
+	}
+
+	var recorded, skipped int
+	for i, t := range todo {
+		it := t.it
+		fmt.Fprintf(o.IO.ErrOut, "\n[%d/%d] %s: %s\n", i+1, len(todo), it.ID, it.Title)
+		fmt.Fprintf(o.IO.ErrOut, "      section %s · %s", it.Section.Title, it.Severity)
+		if len(it.Manual.Roles) > 0 {
+			fmt.Fprintf(o.IO.ErrOut, " · roles %s", strings.Join(it.Manual.Roles, ", "))
+		}
+		fmt.Fprintln(o.IO.ErrOut)
+		if s := strings.TrimSpace(it.Manual.Instructions); s != "" {
+			fmt.Fprintf(o.IO.ErrOut, "      %s\n", strings.ReplaceAll(s, "\n", "\n      "))
+		}
+		if t.res.Reason != signoff.ReasonMissing {
+			fmt.Fprintf(o.IO.ErrOut, "      now: %s\n", t.res.Message)
+		}
+		answer, err := askDecision(p)
+		if err != nil {
+			return quitErr(err)
+		}
+		if answer == "q" {
+			break
+		}
+		if answer == "s" {
+			skipped++
+			continue
+		}
+		role := o.Role
+		if role == "" {
+			if role, err = askRole(p, cl, it); err != nil {
+				return quitErr(err)
+			}
+		}
+		note, err := p.ask("      Note (optional): ")
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		decision := signoff.Confirmed
+		if answer == "n" {
+			decision = signoff.Rejected
+		}
+		j, err := attest(ctx, o, cl, it, role, decision, note)
+		if err != nil {
+			fmt.Fprintf(o.IO.ErrOut, "      %v\n", err)
+			continue
+		}
+		recorded++
+		fmt.Fprintf(o.IO.Out, "%s %s as %s: %s\n", map[string]string{signoff.Confirmed: "attested", signoff.Rejected: "rejected"}[decision], it.ID, role, describeRecorded(j))
+	}
+	fmt.Fprintf(o.IO.ErrOut, "\nRecorded %d sign-off(s), skipped %d.\n", recorded, skipped)
+	return nil
+}
+
+func askDecision(p *prompter) (string, error) {
+	for {
+		a, err := p.ask("      Done? [y]es / [n]o / [s]kip / [q]uit: ")
+		if err != nil {
+			return "", err
+		}
+		switch strings.ToLower(a) {
+		case "y", "yes":
+			return "y", nil
+		case "n", "no":
+			return "n", nil
+		case "s", "skip", "":
+			return "s", nil
+		case "q", "quit":
+			return "q", nil
+		}
+	}
+}
+
+func askRole(p *prompter, cl *checklist.Checklist, it *checklist.Item) (string, error) {
+	choices := it.Manual.Roles
+	if len(choices) == 0 {
+		choices = cl.Signoff.RoleIDs()
+	}
+	if len(choices) == 1 {
+		return choices[0], nil
+	}
+	for {
+		q := "      Your role: "
+		if len(choices) > 0 {
+			q = fmt.Sprintf("      Your role (%s): ", strings.Join(choices, ", "))
+		}
+		a, err := p.ask(q)
+		if err != nil {
+			return "", err
+		}
+		if a != "" && (len(choices) == 0 || slices.Contains(choices, a)) {
+			return a, nil
+		}
+	}
+}
+
+// quitErr: closing the input (Ctrl-D) ends the session quietly.
+func quitErr(err error) error {
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,310 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/term"
+	"gopkg.in/yaml.v3"
+
+	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/runner"
+	"github.com/readyctl/readyctl/internal/signoff"
+)
+
+// SignerOptions are the settings every command that records a sign-off
+// shares: which checklist, where records go, and who signs with what.
+type SignerOptions struct {
+	IO         *IOStreams
+	LookupEnv  func(string) (string, bool)
+	File, Env  string
+	Vars       map[string]string
+	SignoffDir string
+	Name       string
+	Email      string
+	Key        string
+	Release    string
+	Note       string
+	Expires    string
+	Now        func() time.Time
+}
+
+// addSignerFlags adds the flags of commands that record a sign-off.
+func addSignerFlags(fs *pflag.FlagSet) {
+	addChecklistFlags(fs)
+	fs.String("signoffs", "", "sign-off directory (default .readyctl/signoffs beside the checklist)")
+	fs.String("name", "", "your name (default: name: in the config file, else git config user.name)")
+	fs.String("email", "", "your email, the principal of your key in allowed_signers (default: email: in the config file, else git config user.email)")
+	fs.String("key", "", `sign with this key: an ed25519 or SSH private key file, a KEY.pub held by ssh-agent, or "agent"`)
+	fs.String("release", "", "the release this sign-off is for (default: the git commit checked out beside the checklist)")
+	fs.String("note", "", "a note kept with the sign-off")
+	fs.String("expires", "", "when the sign-off stops counting: a date (2026-03-01), a time, or a duration (30d, 72h)")
+}
+
+func signerOptions(f *Factory, cmd *cobra.Command) (*SignerOptions, error) {
+	v := f.Config
+	o := &SignerOptions{
+		IO: f.IO, LookupEnv: f.LookupEnv,
+		SignoffDir: v.GetString("signoffs"),
+		Name:       strings.TrimSpace(v.GetString("name")),
+		Email:      strings.TrimSpace(v.GetString("email")),
+		Key:        v.GetString("key"),
+		Release:    v.GetString("release"),
+		Note:       v.GetString("note"),
+		Expires:    v.GetString("expires"),
+		Now:        time.Now,
+	}
+	var err error
+	if o.File, o.Env, o.Vars, err = checklistSettings(f, cmd); err != nil {
+		return nil, err
+	}
+	if o.LookupEnv == nil {
+		o.LookupEnv = os.LookupEnv
+	}
+	return o, nil
+}
+
+func (o *SignerOptions) getenv(k string) string {
+	v, _ := o.LookupEnv(k)
+	return v
+}
+
+// definitions loads the checklist as written: a person signing off needs
+// neither the secrets nor the addresses a run needs.
+func (o *SignerOptions) definitions() (*checklist.Checklist, error) {
+	return checklist.Load(o.File, checklist.Options{Env: o.Env, Vars: o.Vars, LookupEnv: o.LookupEnv, Definitions: true})
+}
+
+func (o *SignerOptions) dir(cl *checklist.Checklist) string {
+	if o.SignoffDir != "" {
+		return o.SignoffDir
+	}
+	return signoff.DefaultDir(cl.Path)
+}
+
+func (o *SignerOptions) openBook(ctx context.Context, cl *checklist.Checklist, all bool) (*signoff.Book, error) {
+	return openBook(ctx, cl, o.dir(cl), o.Now(), o.getenv, all)
+}
+
+func openBook(ctx context.Context, cl *checklist.Checklist, dir string, now time.Time, getenv func(string) string, all bool) (*signoff.Book, error) {
+	var actors []signoff.Actor
+	if cl.Signoff.ForbidSelfApproval {
+		actors = signoff.Actors(ctx, filepath.Dir(cl.Path), getenv)
+	}
+	return signoff.Open(signoff.Options{Checklist: cl, Dir: dir, Now: now, Actors: actors, AllEnvironments: all})
+}
+
+// openSignoffs is the sign-off book of a `check` run.
+func openSignoffs(ctx context.Context, o *CheckOptions, cl *checklist.Checklist) (runner.Signoffs, error) {
+	dir := o.SignoffDir
+	if dir == "" {
+		dir = signoff.DefaultDir(cl.Path)
+	}
+	getenv := func(k string) string {
+		v, _ := o.LookupEnv(k)
+		return v
+	}
+	if o.LookupEnv == nil {
+		getenv = os.Getenv
+	}
+	b, err := openBook(ctx, cl, dir, time.Now(), getenv, false)
+	if err != nil {
+		return nil, err
+	}
+	logger := newLogger(o.IO.ErrOut, o.Verbose, cl.Secrets)
+	for _, p := range b.Problems() {
+		logger.Warn("sign-off problem", "problem", p)
+	}
+	return b, nil
+}
+
+// identity fills in who signs: flags, READYCTL_NAME/EMAIL or the config
+// file (through viper), else git's user.name and user.email.
+func (o *SignerOptions) identity(ctx context.Context, cl *checklist.Checklist) {
+	if o.Name != "" && o.Email != "" {
+		return
+	}
+	name, email := signoff.GitUser(ctx, filepath.Dir(cl.Path))
+	if o.Name == "" {
+		o.Name = name
+	}
+	if o.Email == "" {
+		o.Email = email
+	}
+}
+
+// checkSigner refuses early what the policy would reject anyway.
+func (o *SignerOptions) checkSigner(cl *checklist.Checklist) error {
+	if cl.Signoff.AllowedSigners != "" {
+		if o.Key == "" {
+			return usageErrorf("the checklist accepts only signed sign-offs (signoff.allowed_signers): pass --key with your key (a private key file, KEY.pub in ssh-agent, or agent)")
+		}
+		if o.Email == "" {
+			return usageErrorf("the checklist accepts only signed sign-offs: pass --email, the principal of your key in %s", cl.Signoff.AllowedSigners)
+		}
+	}
+	if o.Name == "" {
+		return usageErrorf("who is signing? pass --name and --email, or set name: and email: in %s", ConfigPath())
+	}
+	return nil
+}
+
+// base fills the fields every record has.
+func (o *SignerOptions) base(ctx context.Context, cl *checklist.Checklist, t signoff.Type) (*signoff.Record, error) {
+	// Full precision: it orders records made in the same second (the first
+	// approval a person gave keeps its role under distinct_signers).
+	now := o.Now().UTC()
+	r := &signoff.Record{
+		Type: t, Name: o.Name, Email: o.Email, Created: now, Note: o.Note,
+		Environment: o.Env, Release: o.Release,
+		Checklist: cl.Name, ChecklistSHA256: cl.SHA256,
+	}
+	if r.Release == "" {
+		r.Release = signoff.Release(ctx, filepath.Dir(cl.Path))
+	}
+	if o.Expires != "" {
+		exp, err := signoff.ParseExpiry(o.Expires, now)
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		if !exp.After(now) {
+			return nil, usageErrorf("--expires %s is not in the future", o.Expires)
+		}
+		r.Expires = &exp
+	}
+	return r, nil
+}
+
+// record signs (when --key is given) and writes r, then judges it with
+// every other record, as `check` will. A sign-off that would not count is
+// removed again and refused: nobody should believe they signed when the
+// gate will ignore it.
+func (o *SignerOptions) record(ctx context.Context, cl *checklist.Checklist, r *signoff.Record) (*signoff.Judged, error) {
+	var signer ssh.Signer
+	if o.Key != "" {
+		s, done, err := signoff.LoadSigner(o.Key, signoff.KeyOptions{AgentSocket: o.getenv("SSH_AUTH_SOCK"), Passphrase: o.passphrase()})
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		defer done()
+		signer = s
+	}
+	path, err := signoff.Write(o.dir(cl), r, signer)
+	if err != nil {
+		return nil, fmt.Errorf("recording the sign-off: %w", err)
+	}
+	book, err := o.openBook(ctx, cl, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, j := range book.Entries() {
+		if j.Path != path {
+			continue
+		}
+		if j.State != signoff.Valid {
+			os.Remove(path)
+			return nil, fmt.Errorf("not recorded: this sign-off would be %s: %s", j.State, j.Reason)
+		}
+		return j, nil
+	}
+	return nil, fmt.Errorf("recorded %s, but cannot read it back", path)
+}
+
+// passphrase asks for a key's passphrase on the terminal, if there is one.
+func (o *SignerOptions) passphrase() func() ([]byte, error) {
+	in, ok := o.IO.In.(*os.File)
+	if !ok || !o.IO.IsStdinTTY() {
+		return nil
+	}
+	return func() ([]byte, error) {
+		fmt.Fprintf(o.IO.ErrOut, "Passphrase for %s: ", o.Key)
+		p, err := term.ReadPassword(int(in.Fd()))
+		fmt.Fprintln(o.IO.ErrOut)
+		return p, err
+	}
+}
+
+// describeRecorded is the line a recording command prints on stdout.
+func describeRecorded(j *signoff.Judged) string {
+	signed := "unsigned"
+	if j.Signer != "" {
+		signed = "signed with " + j.Signer
+	}
+	return fmt.Sprintf("%s (%s)", j.Path, signed)
+}
+
+// rememberIdentity keeps name and email in the config file for next time,
+// leaving everything else in it (comments included) as it was.
+func rememberIdentity(path, name, email string) error {
+	var doc yaml.Node
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return err
+	default:
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if doc.Kind == 0 {
+		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s: expected a mapping of settings", path)
+	}
+	set := func(key, value string) {
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if root.Content[i].Value == key {
+				root.Content[i+1] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+				return
+			}
+		}
+		root.Content = append(root.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
+	}
+	set("name", name)
+	if email != "" {
+		set("email", email)
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, func(f *os.File) error {
+		_, err := f.Write(out)
+		return err
+	})
+}
+
+// prompter asks questions on stderr and reads answers from stdin.
+type prompter struct {
+	in  *bufio.Reader
+	out io.Writer
+}
+
+// ask prints question and returns the trimmed answer; io.EOF when the
+// person closed the input (Ctrl-D).
+func (p *prompter) ask(question string) (string, error) {
+	fmt.Fprint(p.out, question)
+	line, err := p.in.ReadString('\n')
+	if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
+}
