@@ -1,0 +1,243 @@
+package loadcheck
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/readyctl/readyctl/checks"
+)
+
+// run is one execution of the probe: its schedule and shared state.
+type run struct {
+	p        *Probe
+	tr       *http.Transport
+	template *http.Request
+
+	start        time.Time // load begins (warmup first)
+	measureStart time.Time // recording begins
+	end          time.Time // schedule ends (duration runs and open model)
+	hardEnd      time.Time // max_duration guard for closed requests runs
+	byCount      bool
+
+	// closed model, requests runs: measured requests claimed so far.
+	claimed atomic.Int64
+	overrun atomic.Bool
+
+	// open model
+	open          bool
+	next          atomic.Int64 // next schedule slot
+	slots         int64        // slots in the whole schedule, warmup included
+	firstMeasured int64        // first slot due after warmup
+	sendCutoff    time.Time    // a slot that cannot start by then is dropped
+
+	histHighest time.Duration
+	workers     []*worker
+}
+
+// Run sends the load, then decides the thresholds. It returns the
+// observations in every case, including a cancelled run.
+func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
+	if p.url == nil {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	if planned, ok := p.plannedLength(); ok {
+		if dl, has := ctx.Deadline(); has && time.Until(dl) < planned {
+			return nil, checks.WithReason(checks.ReasonTimeout, fmt.Errorf(
+				"the item's deadline leaves %s, but the load test needs %s (warmup %s + duration %s): raise the item's timeout above it",
+				fmtDuration(time.Until(dl)), planned, p.Warmup, planned-p.Warmup))
+		}
+	}
+
+	r, err := p.newRun()
+	if err != nil {
+		return nil, err
+	}
+	defer r.tr.CloseIdleConnections()
+
+	s, err := r.execute(ctx)
+	obs := s.observations()
+	results := make([]thresholdResult, len(p.thresholds))
+	list := make([]any, len(p.thresholds))
+	for i, th := range p.thresholds {
+		results[i] = th.evaluate(s)
+		list[i] = results[i].observation()
+	}
+	obs["thresholds"] = list
+
+	if err != nil {
+		return obs, err
+	}
+	if s.responses == 0 {
+		what := "no request was sent"
+		if s.requests > 0 {
+			what = fmt.Sprintf("all %s requests failed (%s)", group(s.requests), s.describeErrors())
+		}
+		return obs, checks.WithReason(checks.ReasonNoData, fmt.Errorf(
+			"no request to %s completed: %s", p.url.Redacted(), what))
+	}
+	var failed []string
+	for _, res := range results {
+		if !res.ok {
+			failed = append(failed, res.failure())
+		}
+	}
+	if len(failed) > 0 {
+		return obs, checks.Fail("", "%s", strings.Join(failed, "; "))
+	}
+	return obs, nil
+}
+
+func (p *Probe) newRun() (*run, error) {
+	var tlsCfg *tls.Config
+	if p.url.Scheme == "https" {
+		cfg, err := p.TLS.Config()
+		if err != nil {
+			return nil, err
+		}
+		tlsCfg = cfg
+	}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true) // one connection per worker, as configured
+	dialer := &net.Dialer{Timeout: p.Timeout, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     tlsCfg,
+		TLSHandshakeTimeout: p.Timeout,
+		DisableCompression:  true,
+		MaxIdleConns:        p.Connections,
+		MaxIdleConnsPerHost: p.Connections,
+		MaxConnsPerHost:     p.Connections,
+		IdleConnTimeout:     90 * time.Second,
+		Protocols:           &protocols,
+	}
+
+	var body *strings.Reader
+	if p.Body != "" {
+		body = strings.NewReader(p.Body)
+	}
+	var req *http.Request
+	var err error
+	if body != nil {
+		req, err = http.NewRequest(p.Method, p.url.String(), body)
+	} else {
+		req, err = http.NewRequest(p.Method, p.url.String(), nil)
+	}
+	if err != nil {
+		return nil, checks.FieldErrorf("url", "%v", err)
+	}
+	for k, v := range p.Headers {
+		if http.CanonicalHeaderKey(k) == "Host" {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", "readyctl-load")
+	}
+	return &run{p: p, tr: tr, template: req}, nil
+}
+
+// offset is when slot i of the open model's schedule is due.
+func (r *run) offset(i int64) time.Duration {
+	return time.Duration(float64(i) * float64(time.Second) / r.p.Rate)
+}
+
+// slotsBefore counts the slots due before d from the start.
+func (r *run) slotsBefore(d time.Duration) int64 {
+	return int64(math.Ceil(d.Seconds() * r.p.Rate))
+}
+
+func (r *run) execute(ctx context.Context) (*summary, error) {
+	p := r.p
+	r.byCount = p.Requests > 0
+	r.open = p.Rate > 0
+	r.start = time.Now()
+	r.measureStart = r.start.Add(p.Warmup)
+	r.hardEnd = r.start.Add(p.MaxDuration)
+	if !r.byCount {
+		r.end = r.measureStart.Add(p.Duration)
+	}
+	if r.open {
+		r.firstMeasured = r.slotsBefore(p.Warmup)
+		if r.byCount {
+			r.slots = r.firstMeasured + int64(p.Requests)
+			r.end = r.start.Add(r.offset(r.slots - 1)).Add(time.Nanosecond)
+		} else {
+			r.slots = r.slotsBefore(p.Warmup + p.Duration)
+		}
+		// A little slack for timer wake-ups; beyond it, a slot that found
+		// no free connection is dropped rather than sent late forever.
+		r.sendCutoff = r.end.Add(100 * time.Millisecond)
+	}
+	// No latency can exceed the whole run plus one request's timeout.
+	r.histHighest = p.MaxDuration + p.Timeout
+	if !r.byCount || r.open {
+		r.histHighest = r.end.Sub(r.start) + time.Second + p.Timeout
+	}
+
+	r.workers = make([]*worker, p.Connections)
+	for i := range r.workers {
+		r.workers[i] = r.newWorker()
+	}
+	var wg sync.WaitGroup
+	for _, w := range r.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r.open {
+				w.openLoop(ctx)
+			} else {
+				w.closedLoop(ctx)
+			}
+		}()
+	}
+	done := make(chan struct{})
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		r.progress(ctx, done)
+	}()
+	wg.Wait()
+	finished := time.Now()
+	close(done)
+	<-progressDone
+
+	elapsed := finished.Sub(r.measureStart)
+	if elapsed < 0 {
+		elapsed = 0
+	}
+	ws := make([]*workerStats, len(r.workers))
+	for i, w := range r.workers {
+		ws[i] = w.stats
+	}
+	s := merge(ws, r.histHighest, elapsed)
+
+	if r.open {
+		s.open = true
+		if ctx.Err() == nil {
+			s.addDropped(r.slots - r.firstMeasured - s.requests)
+		}
+	}
+
+	if err := ctx.Err(); err != nil {
+		return s, fmt.Errorf("load test stopped after %s of measuring (%s requests): %w",
+			fmtDuration(elapsed), group(s.requests), context.Cause(ctx))
+	}
+	if r.overrun.Load() {
+		return s, checks.WithReason(checks.ReasonTimeout, fmt.Errorf(
+			"only %s of %s requests done within max_duration %s: raise max_duration or lower requests",
+			group(s.requests), group(int64(p.Requests)), p.MaxDuration))
+	}
+	return s, nil
+}
