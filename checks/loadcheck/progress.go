@@ -3,6 +3,7 @@ package loadcheck
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/readyctl/readyctl/checks"
@@ -22,7 +23,8 @@ func (r *run) progress(ctx context.Context, done <-chan struct{}) {
 		total int64
 	}
 	var window [4]sample // the last second
-	n := 0
+	window[0] = sample{at: r.start}
+	n := 1
 	for {
 		select {
 		case <-done:
@@ -44,7 +46,7 @@ func (r *run) progress(ctx context.Context, done <-chan struct{}) {
 			window[n%len(window)] = cur
 			n++
 			var rate float64
-			if dt := cur.at.Sub(oldest.at).Seconds(); n > 1 && dt > 0 {
+			if dt := cur.at.Sub(oldest.at).Seconds(); dt > 0 {
 				rate = float64(cur.total-oldest.total) / dt
 			}
 			checks.Progress(ctx, r.progressLine(now, warm, reqs, errs, rate))
@@ -56,18 +58,22 @@ func (r *run) progressLine(now time.Time, warm, reqs, errs int64, rate float64) 
 	p := r.p
 	if now.Before(r.measureStart) {
 		return fmt.Sprintf("warmup %s/%s %s req %s req/s %s errors",
-			seconds(now.Sub(r.start)), seconds(p.Warmup), group(warm), group(int64(rate)), group(errs))
+			clock(now.Sub(r.start), p.Warmup), clock(p.Warmup, p.Warmup), group(warm), group(int64(rate)), group(errs))
 	}
 	elapsed := now.Sub(r.measureStart)
 	if r.byCount {
 		return fmt.Sprintf("%s %s/%s req %s req/s %s errors",
-			seconds(elapsed), group(reqs), group(int64(p.Requests)), group(int64(rate)), group(errs))
+			clock(elapsed, time.Minute), group(reqs), group(int64(p.Requests)), group(int64(rate)), group(errs))
 	}
 	return fmt.Sprintf("%s/%s %s req %s req/s %s errors",
-		seconds(min(elapsed, p.Duration)), seconds(p.Duration), group(reqs), group(int64(rate)), group(errs))
+		clock(min(elapsed, p.Duration), p.Duration), clock(p.Duration, p.Duration), group(reqs), group(int64(rate)), group(errs))
 }
 
-// seconds shows whole seconds, the way a countdown reads.
-func seconds(d time.Duration) string {
+// clock shows d the way a countdown reads: whole seconds, or tenths when
+// the whole phase lasts under ten seconds.
+func clock(d, phase time.Duration) string {
+	if phase < 10*time.Second {
+		return strconv.FormatFloat(d.Truncate(100*time.Millisecond).Seconds(), 'f', -1, 64) + "s"
+	}
 	return d.Truncate(time.Second).String()
 }
