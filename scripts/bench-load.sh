@@ -5,6 +5,7 @@
 #   scripts/bench-load.sh                 # wrk -t2 -c100 -d10s, then the probe
 #   scripts/bench-load.sh -c 50 -d 5s     # other connections / duration
 #   scripts/bench-load.sh -probe-first    # swap the order
+#   scripts/bench-load.sh -rounds 3       # alternate 3 times, judge the medians
 #
 # Needs wrk (Debian: apt-get install wrk) and Go.
 set -euo pipefail

@@ -1,9 +1,11 @@
 package loadcheck
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -17,9 +19,12 @@ import (
 
 // run is one execution of the probe: its schedule and shared state.
 type run struct {
-	p        *Probe
-	tr       *http.Transport
-	template *http.Request
+	p          *Probe
+	addr       string      // host:port to dial
+	tlsConfig  *tls.Config // nil for http://
+	wire       []byte      // the request, serialized
+	template   *http.Request
+	idempotent bool // may be retried on a connection the server closed
 
 	start        time.Time // load begins (warmup first)
 	measureStart time.Time // recording begins
@@ -62,7 +67,6 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer r.tr.CloseIdleConnections()
 
 	s, err := r.execute(ctx)
 	obs := s.observations()
@@ -98,40 +102,32 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 }
 
 func (p *Probe) newRun() (*run, error) {
-	var tlsCfg *tls.Config
+	r := &run{p: p}
+	port := p.url.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[p.url.Scheme]
+	}
+	r.addr = net.JoinHostPort(p.url.Hostname(), port)
 	if p.url.Scheme == "https" {
 		cfg, err := p.TLS.Config()
 		if err != nil {
 			return nil, err
 		}
-		tlsCfg = cfg
-	}
-	var protocols http.Protocols
-	protocols.SetHTTP1(true) // one connection per worker, as configured
-	dialer := &net.Dialer{Timeout: p.Timeout, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
-		DialContext:         dialer.DialContext,
-		TLSClientConfig:     tlsCfg,
-		TLSHandshakeTimeout: p.Timeout,
-		DisableCompression:  true,
-		MaxIdleConns:        p.Connections,
-		MaxIdleConnsPerHost: p.Connections,
-		MaxConnsPerHost:     p.Connections,
-		IdleConnTimeout:     90 * time.Second,
-		Protocols:           &protocols,
+		if cfg.ServerName == "" {
+			cfg.ServerName = p.url.Hostname()
+		}
+		// No ALPN: the server answers HTTP/1.1, one request at a time
+		// per connection, as `connections` means.
+		cfg.NextProtos = nil
+		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(p.Connections)
+		r.tlsConfig = cfg
 	}
 
-	var body *strings.Reader
+	var body io.Reader
 	if p.Body != "" {
 		body = strings.NewReader(p.Body)
 	}
-	var req *http.Request
-	var err error
-	if body != nil {
-		req, err = http.NewRequest(p.Method, p.url.String(), body)
-	} else {
-		req, err = http.NewRequest(p.Method, p.url.String(), nil)
-	}
+	req, err := http.NewRequest(p.Method, p.url.String(), body)
 	if err != nil {
 		return nil, checks.FieldErrorf("url", "%v", err)
 	}
@@ -145,7 +141,23 @@ func (p *Probe) newRun() (*run, error) {
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", "readyctl-load")
 	}
-	return &run{p: p, tr: tr, template: req}, nil
+	if u := p.url.User; u != nil && req.Header.Get("Authorization") == "" {
+		pw, _ := u.Password()
+		req.SetBasicAuth(u.Username(), pw)
+	}
+	// Serialized once; every request sends the same bytes.
+	var wire bytes.Buffer
+	if err := req.Write(&wire); err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	req.Body = nil
+	r.wire = wire.Bytes()
+	r.template = req
+	switch p.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		r.idempotent = true
+	}
+	return r, nil
 }
 
 // offset is when slot i of the open model's schedule is due.
@@ -176,14 +188,16 @@ func (r *run) execute(ctx context.Context) (*summary, error) {
 		} else {
 			r.slots = r.slotsBefore(p.Warmup + p.Duration)
 		}
-		// A little slack for timer wake-ups; beyond it, a slot that found
-		// no free connection is dropped rather than sent late forever.
-		r.sendCutoff = r.end.Add(100 * time.Millisecond)
+		// Slots due before the end are still sent late for a while when
+		// every connection was busy (their latency shows how late);
+		// beyond that grace a slot is dropped rather than sent late
+		// forever, and counted as an error.
+		r.sendCutoff = r.end.Add(min(p.Timeout, time.Second))
 	}
 	// No latency can exceed the whole run plus one request's timeout.
 	r.histHighest = p.MaxDuration + p.Timeout
 	if !r.byCount || r.open {
-		r.histHighest = r.end.Sub(r.start) + time.Second + p.Timeout
+		r.histHighest = r.end.Sub(r.start) + 2*p.Timeout
 	}
 
 	r.workers = make([]*worker, p.Connections)

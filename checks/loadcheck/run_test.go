@@ -335,7 +335,7 @@ func TestRequestsCountIsExact(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ name, extra string }{
 		{"closed", "connections: 7"},
-		{"open", "connections: 5\nrate: 1000"},
+		{"open", "connections: 10\nrate: 1000"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -347,7 +347,7 @@ func TestRequestsCountIsExact(t *testing.T) {
 				t.Fatal(err)
 			}
 			if obs["requests"] != 777 || n.Load() != 777 {
-				t.Errorf("requests = %v, server saw %d, want 777", obs["requests"], n.Load())
+				t.Errorf("requests = %v, server saw %d, want 777; %v", obs["requests"], n.Load(), obs)
 			}
 		})
 	}

@@ -40,9 +40,21 @@ type workerStats struct {
 	c         counters
 	responses int64 // measured requests that got a response
 	hist      *hdrhistogram.Histogram
-	highest   int64 // in histUnit
-	status    map[int]int64
-	kinds     map[string]int64
+	highest   int64            // in histUnit
+	status    [600]int64       // by status code below 600
+	oddStatus map[int]int64    // codes from 600 to 999
+	kinds     map[string]int64 // error kinds
+}
+
+func (s *workerStats) countStatus(code int) {
+	if code >= 0 && code < len(s.status) {
+		s.status[code]++
+		return
+	}
+	if s.oddStatus == nil {
+		s.oddStatus = map[int]int64{}
+	}
+	s.oddStatus[code]++
 }
 
 func newWorkerStats(highest time.Duration) *workerStats {
@@ -50,7 +62,6 @@ func newWorkerStats(highest time.Duration) *workerStats {
 	return &workerStats{
 		hist:    h,
 		highest: h.HighestTrackableValue(),
-		status:  make(map[int]int64, 4),
 		kinds:   make(map[string]int64),
 	}
 }
@@ -110,8 +121,13 @@ func merge(ws []*workerStats, highest time.Duration, elapsed time.Duration) *sum
 		s.errors += w.c.errs.Load()
 		s.responses += w.responses
 		s.hist.Merge(w.hist)
-		for k, v := range w.status {
-			s.status[k] += v
+		for code, n := range w.status {
+			if n > 0 {
+				s.status[code] += n
+			}
+		}
+		for code, n := range w.oddStatus {
+			s.status[code] += n
 		}
 		for k, v := range w.kinds {
 			s.kinds[k] += v

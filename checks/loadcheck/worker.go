@@ -2,36 +2,41 @@ package loadcheck
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"time"
 )
 
-// A worker owns one request template, one read buffer and its own stats,
-// so the hot path shares nothing with other workers but the transport's
-// connection pool.
+// A worker owns its connection, its read buffer and its stats, so the
+// hot path shares nothing with other workers.
 type worker struct {
 	r     *run
-	req   *http.Request
-	buf   []byte
-	timer *time.Timer
 	stats *workerStats
+	buf   []byte
+	conn  *httpConn   // nil until dialled, and after an error
+	wait  *time.Timer // open model: sleeping until the next slot is due
 }
 
 func (r *run) newWorker() *worker {
-	req := r.template.Clone(context.Background())
-	w := &worker{
+	return &worker{
 		r:     r,
-		req:   req,
-		buf:   make([]byte, 32<<10),
 		stats: newWorkerStats(r.histHighest),
+		buf:   make([]byte, 16<<10),
 	}
-	return w
+}
+
+func (w *worker) release() {
+	if w.wait != nil {
+		w.wait.Stop()
+	}
+	if w.conn != nil {
+		w.conn.close()
+		w.conn = nil
+	}
 }
 
 // closedLoop sends the next request as soon as the last one is done,
 // until the schedule ends, the requests are all claimed or ctx is done.
 func (w *worker) closedLoop(ctx context.Context) {
+	defer w.release()
 	r := w.r
 	for ctx.Err() == nil {
 		now := time.Now()
@@ -57,6 +62,7 @@ func (w *worker) closedLoop(ctx context.Context) {
 // When every worker is busy, slots fall behind schedule and that delay is
 // part of their latency: a stall is reported, not hidden.
 func (w *worker) openLoop(ctx context.Context) {
+	defer w.release()
 	r := w.r
 	for {
 		i := r.next.Add(1) - 1
@@ -65,16 +71,15 @@ func (w *worker) openLoop(ctx context.Context) {
 		}
 		due := r.start.Add(r.offset(i))
 		if d := time.Until(due); d > 0 {
-			if w.timer == nil {
-				w.timer = time.NewTimer(d)
+			if w.wait == nil {
+				w.wait = time.NewTimer(d)
 			} else {
-				w.timer.Reset(d)
+				w.wait.Reset(d)
 			}
 			select {
 			case <-ctx.Done():
-				w.timer.Stop()
 				return
-			case <-w.timer.C:
+			case <-w.wait.C:
 			}
 		}
 		if ctx.Err() != nil {
@@ -92,22 +97,9 @@ func (w *worker) openLoop(ctx context.Context) {
 
 // do sends one request. due is when it should have started (the open
 // model's schedule, or the send time in the closed model); latency counts
-// from there.
+// from there. The timeout counts from the actual send.
 func (w *worker) do(ctx context.Context, due, sent time.Time, measured bool) {
-	rctx, cancel := context.WithDeadline(ctx, sent.Add(w.r.p.Timeout))
-	req := w.req.WithContext(rctx)
-	if req.GetBody != nil {
-		// A fresh reader each time: the transport may still be reading
-		// the previous one from its write goroutine.
-		req.Body, _ = req.GetBody()
-	}
-	resp, err := w.r.tr.RoundTrip(req)
-	status := 0
-	if err == nil {
-		status = resp.StatusCode
-		err = w.drain(resp.Body)
-	}
-	cancel()
+	status, err := w.roundTrip(ctx, sent.Add(w.r.p.Timeout))
 	end := time.Now()
 
 	s := w.stats
@@ -130,23 +122,10 @@ func (w *worker) do(ctx context.Context, due, sent time.Time, measured bool) {
 		return
 	}
 	s.responses++
-	s.status[status]++
+	s.countStatus(status)
 	s.recordLatency(end.Sub(due))
 	if !w.r.p.okStatus.ok(status) {
 		s.c.errs.Add(1)
 		s.kinds["status"]++
 	}
-}
-
-// drain reads and discards the body so the connection can be reused.
-func (w *worker) drain(body io.ReadCloser) error {
-	var err error
-	for err == nil {
-		_, err = body.Read(w.buf)
-	}
-	body.Close()
-	if err == io.EOF {
-		return nil
-	}
-	return err
 }

@@ -20,6 +20,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,6 +43,8 @@ done = function(summary, latency, requests)
 end
 `
 
+var profilePath string
+
 type result struct {
 	requests int64
 	errors   int64
@@ -51,6 +55,8 @@ type result struct {
 	p99      time.Duration
 	max      time.Duration
 	cpu      time.Duration // CPU time of the load generator
+	allocs   float64       // heap allocations per request (probe only)
+	bytes    float64       // heap bytes per request (probe only)
 	srvCPU   time.Duration // CPU time of the server during the run
 }
 
@@ -61,18 +67,21 @@ func main() {
 	threads := flag.Int("t", 2, "wrk threads")
 	dur := flag.Duration("d", 10*time.Second, "duration of each run")
 	probeFirst := flag.Bool("probe-first", false, "run the probe before wrk")
+	rounds := flag.Int("rounds", 1, "repeat wrk and the probe this many times and judge the median ratios (the machine may be shared)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the probe run to this file")
 	flag.Parse()
+	profilePath = *cpuProfile
 	if *server == "" {
 		fmt.Fprintln(os.Stderr, "benchload: -server is required")
 		os.Exit(2)
 	}
-	if err := bench(*server, *wrk, *conns, *threads, *dur, *probeFirst); err != nil {
+	if err := bench(*server, *wrk, *conns, *threads, *dur, *probeFirst, *rounds); err != nil {
 		fmt.Fprintln(os.Stderr, "benchload:", err)
 		os.Exit(1)
 	}
 }
 
-func bench(serverBin, wrkBin string, conns, threads int, dur time.Duration, probeFirst bool) error {
+func bench(serverBin, wrkBin string, conns, threads int, dur time.Duration, probeFirst bool, rounds int) error {
 	srv := exec.Command(serverBin)
 	out, err := srv.StdoutPipe()
 	if err != nil {
@@ -96,31 +105,51 @@ func bench(serverBin, wrkBin string, conns, threads int, dur time.Duration, prob
 	}
 	url := "http://" + addr + "/"
 
-	fmt.Printf("machine: %d CPUs, %s; server %s; %d connections, %s per run\n\n",
-		runtime.NumCPU(), runtime.Version(), url, conns, dur)
+	fmt.Printf("machine: %d CPUs, %s, load average %s; server %s; %d connections, %s per run\n",
+		runtime.NumCPU(), runtime.Version(), loadavg(), url, conns, dur)
 
-	var w, p result
-	runWrk := func() error {
-		fmt.Printf("running wrk -t%d -c%d -d%s --latency ...\n", threads, conns, dur)
-		w, err = runWrkBench(wrkBin, url, conns, threads, dur, srv.Process.Pid)
-		return err
-	}
-	runProbe := func() error {
-		fmt.Printf("running load probe, %d connections for %s ...\n", conns, dur)
-		p, err = runProbeBench(url, conns, dur, srv.Process.Pid)
-		return err
-	}
-	first, second := runWrk, runProbe
-	if probeFirst {
-		first, second = runProbe, runWrk
-	}
-	if err := first(); err != nil {
-		return err
-	}
-	if err := second(); err != nil {
-		return err
+	var rpsRatios, p95Ratios []float64
+	for round := 1; round <= rounds; round++ {
+		if rounds > 1 {
+			fmt.Printf("\n== round %d of %d\n", round, rounds)
+		}
+		var w, p result
+		runWrk := func() (err error) {
+			fmt.Printf("running wrk -t%d -c%d -d%s --latency ...\n", threads, conns, dur)
+			w, err = runWrkBench(wrkBin, url, conns, threads, dur, srv.Process.Pid)
+			return err
+		}
+		runProbe := func() (err error) {
+			fmt.Printf("running load probe, %d connections for %s ...\n", conns, dur)
+			p, err = runProbeBench(url, conns, dur, srv.Process.Pid)
+			return err
+		}
+		first, second := runWrk, runProbe
+		if probeFirst {
+			first, second = runProbe, runWrk
+		}
+		if err := first(); err != nil {
+			return err
+		}
+		if err := second(); err != nil {
+			return err
+		}
+		printResults(w, p)
+		rpsRatios = append(rpsRatios, p.rps/w.rps)
+		p95Ratios = append(p95Ratios, float64(p.p95)/float64(w.p95))
 	}
 
+	rpsRatio, p95Ratio := median(rpsRatios), median(p95Ratios)
+	fmt.Println()
+	if rounds > 1 {
+		fmt.Printf("req/s ratios %s, p95 ratios %s: medians below\n", fmtRatios(rpsRatios), fmtRatios(p95Ratios))
+	}
+	fmt.Printf("goal req/s >= 0.70 x wrk: %s (%.2f)\n", verdict(rpsRatio >= 0.7), rpsRatio)
+	fmt.Printf("goal p95 within 15%% of wrk: %s (%.2f)\n", verdict(p95Ratio >= 0.85 && p95Ratio <= 1.15), p95Ratio)
+	return nil
+}
+
+func printResults(w, p result) {
 	fmt.Println()
 	fmt.Printf("%-12s %14s %14s %8s\n", "", "wrk", "load probe", "ratio")
 	row := func(name, a, b string, ratio float64) {
@@ -137,13 +166,38 @@ func bench(serverBin, wrkBin string, conns, threads int, dur time.Duration, prob
 	fmt.Printf("%-12s %14d %14d\n", "errors", w.errors, p.errors)
 	fmt.Printf("%-12s %14s %14s\n", "client CPU", w.cpu.Round(10*time.Millisecond), p.cpu.Round(10*time.Millisecond))
 	fmt.Printf("%-12s %14s %14s\n", "server CPU", w.srvCPU.Round(10*time.Millisecond), p.srvCPU.Round(10*time.Millisecond))
-	fmt.Println()
-	rpsOK := p.rps >= 0.7*w.rps
-	p95Ratio := float64(p.p95) / float64(w.p95)
-	p95OK := p95Ratio >= 0.85 && p95Ratio <= 1.15
-	fmt.Printf("goal req/s >= 0.70 x wrk: %s (%.2f)\n", verdict(rpsOK), p.rps/w.rps)
-	fmt.Printf("goal p95 within 15%% of wrk: %s (%.2f)\n", verdict(p95OK), p95Ratio)
-	return nil
+	fmt.Printf("%-12s %14s %14.1f\n", "allocs/req", "-", p.allocs)
+	fmt.Printf("%-12s %14s %14.0f\n", "bytes/req", "-", p.bytes)
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func fmtRatios(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = fmt.Sprintf("%.2f", x)
+	}
+	return strings.Join(parts, " ")
+}
+
+// loadavg tells whether something else was busy on the machine.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func verdict(ok bool) string {
@@ -231,9 +285,23 @@ func runProbeBench(url string, conns int, dur time.Duration, srvPid int) (result
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), dur+30*time.Second)
 	defer cancel()
+	if profilePath != "" {
+		f, err := os.Create(profilePath)
+		if err != nil {
+			return result{}, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return result{}, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	cpu0, srv0 := selfCPU(), procCPU(srvPid)
 	obs, err := probe.Run(ctx)
 	cpu1, srv1 := selfCPU(), procCPU(srvPid)
+	runtime.ReadMemStats(&m1)
 	if err != nil {
 		return result{}, fmt.Errorf("probe: %w", err)
 	}
@@ -243,6 +311,8 @@ func runProbeBench(url string, conns int, dur time.Duration, srvPid int) (result
 		rps: obs["rps"].(float64),
 		p50: d("p50"), p90: d("p90"), p95: d("p95"), p99: d("p99"), max: d("max"),
 		cpu: cpu1 - cpu0, srvCPU: srv1 - srv0,
+		allocs: float64(m1.Mallocs-m0.Mallocs) / float64(obs["requests"].(int)),
+		bytes:  float64(m1.TotalAlloc-m0.TotalAlloc) / float64(obs["requests"].(int)),
 	}, nil
 }
 
