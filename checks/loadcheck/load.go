@@ -8,7 +8,20 @@
 // like wrk. Open (`rate:` set): requests are due at a fixed arrival rate and
 // each latency is measured from the time the request was due, not from when
 // a free connection got round to sending it, so a stalled server shows up
-// in the percentiles instead of being hidden (coordinated omission).
+// in the percentiles instead of being hidden (coordinated omission); due
+// requests that never found a free connection are counted as `dropped`
+// errors.
+//
+// Each worker holds one HTTP/1.1 keep-alive connection (HTTP/2 is not
+// negotiated, redirects are not followed, no proxy is used: the target is
+// measured, as with wrk). Latencies go into one HdrHistogram per worker,
+// merged at the end, so memory does not grow with the length of the run.
+//
+// Observations: requests, errors, error_rate, rps, p50, p90, p95, p99, max,
+// mean, min (durations), duration (measured time), responses,
+// status_counts (map by status code), error_kinds (map: timeout, refused,
+// reset, dns, tls, status, dropped, other), dropped (open model) and
+// thresholds (a list of {threshold, value, ok}).
 //
 // The probe only sends the configured request; it never changes anything
 // else on the target. It is bounded by the item's deadline and by
@@ -49,9 +62,9 @@ type Probe struct {
 	Connections int               `yaml:"connections" doc:"concurrent connections; closed model: each sends its next request when the last one answered; with rate: the most requests in flight at once"`
 	Duration    time.Duration     `yaml:"duration" doc:"how long to measure, after warmup (exactly one of duration and requests)"`
 	Requests    int               `yaml:"requests" doc:"measure exactly this many requests instead of a duration"`
-	Rate        float64           `yaml:"rate" doc:"open model: requests per second started on a fixed schedule; latency counts from the time a request was due, so a stall is not hidden (0 = closed model)"`
+	Rate        float64           `yaml:"rate" doc:"open model: requests per second due on a fixed schedule, sent on up to connections at once; latency counts from the time a request was due, so a stall is not hidden, and due requests that found no free connection by the end are errors (\"dropped\"); 0 = closed model"`
 	Warmup      time.Duration     `yaml:"warmup" doc:"load sent before measuring starts; not recorded (it comes on top of duration or requests)"`
-	Timeout     time.Duration     `yaml:"timeout" doc:"per-request timeout, connection through the end of the body; a request that times out is an error and its wait is recorded as its latency"`
+	Timeout     time.Duration     `yaml:"timeout" doc:"per-request timeout, from connecting to the end of the body; a request that times out is an error and its wait is recorded as its latency"`
 	OKStatus    StatusList        `yaml:"ok_status" doc:"statuses that count as success: codes, classes like \"2xx\" or ranges like \"200-399\" (default: any status below 500)"`
 	Thresholds  []string          `yaml:"thresholds" doc:"pass/fail criteria in k6's grammar: \"p(95) < 2s\", \"p99 < 3s\", \"avg|med|min|max < 500ms\", \"error_rate < 0.01\" (or 1%), \"rps > 200\"; operators < <= > >= == !=; a bare latency number is milliseconds"`
 	MaxDuration time.Duration     `yaml:"max_duration" doc:"safety guard: warmup plus duration (or requests at rate) longer than this is refused; a requests run is stopped at it"`

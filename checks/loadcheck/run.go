@@ -43,9 +43,19 @@ type run struct {
 	firstMeasured int64        // first slot due after warmup
 	sendCutoff    time.Time    // a slot that cannot start by then is dropped
 
+	// stopBy caps every request's deadline when the run has a schedule
+	// and the item a deadline: requests still in flight when the item's
+	// time is nearly up count as timeouts, and the verdict is reached
+	// before the deadline instead of being lost to it.
+	stopBy time.Time
+
 	histHighest time.Duration
 	workers     []*worker
 }
+
+// deadlineMargin is left between the last request's deadline and the
+// item's, for merging and deciding.
+const deadlineMargin = 100 * time.Millisecond
 
 // Run sends the load, then decides the thresholds. It returns the
 // observations in every case, including a cancelled run.
@@ -195,6 +205,12 @@ func (r *run) execute(ctx context.Context) (*summary, error) {
 		r.sendCutoff = r.end.Add(min(p.Timeout, time.Second))
 	}
 	// No latency can exceed the whole run plus one request's timeout.
+	if dl, ok := ctx.Deadline(); ok && (!r.byCount || r.open) {
+		r.stopBy = dl.Add(-deadlineMargin)
+		if r.open && r.sendCutoff.After(r.stopBy) {
+			r.sendCutoff = r.stopBy
+		}
+	}
 	r.histHighest = p.MaxDuration + p.Timeout
 	if !r.byCount || r.open {
 		r.histHighest = r.end.Sub(r.start) + 2*p.Timeout

@@ -524,6 +524,24 @@ func TestItemDeadline(t *testing.T) {
 			t.Errorf("message = %q", err)
 		}
 	})
+	t.Run("requests in flight at the end are cut before the deadline", func(t *testing.T) {
+		// The server hangs from 700ms on; the 1s run's last requests
+		// would wait out their 10s timeout, past the item's 1.5s.
+		url := stallingServer(t, 700*time.Millisecond, time.Hour, true)
+		p := mustProbe(t, fmt.Sprintf("url: %s\nconnections: 3\nduration: 1s\nthresholds: [\"errors == 0\"]", url))
+		start := time.Now()
+		obs, err := runProbe(t, p, 1500*time.Millisecond)
+		if took := time.Since(start); took > 1500*time.Millisecond {
+			t.Errorf("took %s", took)
+		}
+		f := failure(t, err) // decided, not lost to the deadline
+		if ek := obs["error_kinds"].(map[string]any); ek["timeout"] != 3 {
+			t.Errorf("error_kinds = %v, want the 3 hung requests as timeouts", ek)
+		}
+		if f.Message != `errors is 3, which breaks threshold "errors == 0"` {
+			t.Errorf("message = %s", f.Message)
+		}
+	})
 	t.Run("deadline during a requests run returns what was measured", func(t *testing.T) {
 		p := mustProbe(t, fmt.Sprintf("url: %s\nconnections: 2\nrequests: 100000000", url))
 		start := time.Now()

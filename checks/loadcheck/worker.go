@@ -99,7 +99,11 @@ func (w *worker) openLoop(ctx context.Context) {
 // model's schedule, or the send time in the closed model); latency counts
 // from there. The timeout counts from the actual send.
 func (w *worker) do(ctx context.Context, due, sent time.Time, measured bool) {
-	status, err := w.roundTrip(ctx, sent.Add(w.r.p.Timeout))
+	deadline := sent.Add(w.r.p.Timeout)
+	if !w.r.stopBy.IsZero() && deadline.After(w.r.stopBy) {
+		deadline = w.r.stopBy
+	}
+	status, err := w.roundTrip(ctx, deadline)
 	end := time.Now()
 
 	s := w.stats
