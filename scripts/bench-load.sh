@@ -6,6 +6,7 @@
 #   scripts/bench-load.sh -c 50 -d 5s     # other connections / duration
 #   scripts/bench-load.sh -probe-first    # swap the order
 #   scripts/bench-load.sh -rounds 3       # alternate 3 times, judge the medians
+#   scripts/bench-load.sh -server-delay 5ms  # latency accuracy, machine not saturated
 #
 # Needs wrk (Debian: apt-get install wrk) and Go.
 set -euo pipefail

@@ -67,6 +67,7 @@ func main() {
 	threads := flag.Int("t", 2, "wrk threads")
 	dur := flag.Duration("d", 10*time.Second, "duration of each run")
 	probeFirst := flag.Bool("probe-first", false, "run the probe before wrk")
+	delay := flag.Duration("server-delay", 0, "make the server wait this long before answering (compares latency accuracy without saturating the machine)")
 	rounds := flag.Int("rounds", 1, "repeat wrk and the probe this many times and judge the median ratios (the machine may be shared)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the probe run to this file")
 	flag.Parse()
@@ -75,14 +76,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchload: -server is required")
 		os.Exit(2)
 	}
-	if err := bench(*server, *wrk, *conns, *threads, *dur, *probeFirst, *rounds); err != nil {
+	if err := bench(*server, *wrk, *conns, *threads, *dur, *probeFirst, *rounds, *delay); err != nil {
 		fmt.Fprintln(os.Stderr, "benchload:", err)
 		os.Exit(1)
 	}
 }
 
-func bench(serverBin, wrkBin string, conns, threads int, dur time.Duration, probeFirst bool, rounds int) error {
-	srv := exec.Command(serverBin)
+func bench(serverBin, wrkBin string, conns, threads int, dur time.Duration, probeFirst bool, rounds int, delay time.Duration) error {
+	srv := exec.Command(serverBin, "-delay", delay.String())
 	out, err := srv.StdoutPipe()
 	if err != nil {
 		return err
@@ -105,8 +106,8 @@ func bench(serverBin, wrkBin string, conns, threads int, dur time.Duration, prob
 	}
 	url := "http://" + addr + "/"
 
-	fmt.Printf("machine: %d CPUs, %s, load average %s; server %s; %d connections, %s per run\n",
-		runtime.NumCPU(), runtime.Version(), loadavg(), url, conns, dur)
+	fmt.Printf("machine: %d CPUs, %s, load average %s; server %s (delay %s); %d connections, %s per run\n",
+		runtime.NumCPU(), runtime.Version(), loadavg(), url, delay, conns, dur)
 
 	var rpsRatios, p95Ratios []float64
 	for round := 1; round <= rounds; round++ {
