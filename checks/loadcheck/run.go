@@ -204,13 +204,14 @@ func (r *run) execute(ctx context.Context) (*summary, error) {
 		// forever, and counted as an error.
 		r.sendCutoff = r.end.Add(min(p.Timeout, time.Second))
 	}
-	// No latency can exceed the whole run plus one request's timeout.
 	if dl, ok := ctx.Deadline(); ok && (!r.byCount || r.open) {
 		r.stopBy = dl.Add(-deadlineMargin)
 		if r.open && r.sendCutoff.After(r.stopBy) {
 			r.sendCutoff = r.stopBy
 		}
 	}
+	// No latency can exceed the whole run plus the grace and one
+	// request's timeout.
 	r.histHighest = p.MaxDuration + p.Timeout
 	if !r.byCount || r.open {
 		r.histHighest = r.end.Sub(r.start) + 2*p.Timeout
@@ -261,8 +262,13 @@ func (r *run) execute(ctx context.Context) (*summary, error) {
 	}
 
 	if err := ctx.Err(); err != nil {
+		// Wrap ctx.Err() so the reason is "canceled" or "timeout" whatever
+		// the cause; show the cause when it says more.
+		if cause := context.Cause(ctx); cause != nil && cause != err {
+			err = fmt.Errorf("%w (%v)", err, cause)
+		}
 		return s, fmt.Errorf("load test stopped after %s of measuring (%s requests): %w",
-			fmtDuration(elapsed), group(s.requests), context.Cause(ctx))
+			fmtDuration(elapsed), group(s.requests), err)
 	}
 	if r.overrun.Load() {
 		return s, checks.WithReason(checks.ReasonTimeout, fmt.Errorf(
