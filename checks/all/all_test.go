@@ -42,3 +42,24 @@ func indent(s, pad string) string {
 	}
 	return strings.Join(lines, "\n") + "\n"
 }
+
+// TestSeedChecklistLoads keeps the repository's checklist.yaml (the whole
+// seed checklist) valid with every kind's current fields.
+func TestSeedChecklistLoads(t *testing.T) {
+	cl, err := checklist.Load("../../checklist.yaml", checklist.Options{LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, it := range cl.Items() {
+		kinds[it.Kind]++
+	}
+	for _, k := range append(checks.Names(), "manual") {
+		if kinds[k] == 0 {
+			t.Errorf("no %s item in checklist.yaml", k)
+		}
+	}
+	if n := len(cl.Signoff.Roles); n != 13 {
+		t.Errorf("%d sign-off roles, want the seed's 13", n)
+	}
+}
