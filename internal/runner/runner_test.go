@@ -310,3 +310,19 @@ func (*ctxProbe) Validate() error { return nil }
 func (*ctxProbe) Run(context.Context) (checks.Observations, error) {
 	return checks.Observations{"value": 5, "query": "sum(rate(x[5m]))"}, nil
 }
+
+func TestWaitGivesUpAtItsDeadline(t *testing.T) {
+	cl := load(t, "      - {id: never, fake: {mode: fail}}\n")
+	start := time.Now()
+	rep := runner.Run(context.Background(), cl, runner.Options{Wait: 2 * time.Second})
+	elapsed := time.Since(start)
+	if rep.Verdict != report.NotReady {
+		t.Errorf("verdict %s", rep.Verdict)
+	}
+	if elapsed < 2*time.Second || elapsed > 3500*time.Millisecond {
+		t.Errorf("--wait 2s gave up after %s, want about 2s", elapsed)
+	}
+	if rep.Items[0].Attempts < 1 {
+		t.Errorf("attempts %d", rep.Items[0].Attempts)
+	}
+}
