@@ -185,10 +185,10 @@ func testMigrations(t *testing.T, pg *testsvc.Postgres) {
 		t.Run(c.name, func(t *testing.T) {
 			p := decode(t, dsn, "migrations: "+c.opts)
 			r := run(t, p, 10*time.Second)
-			r.want(t, c.status, c.fragments...)
-			m, ok := r.obs["migrations"].(map[string]any)
+			r.Want(t, c.status, c.fragments...)
+			m, ok := r.Obs["migrations"].(map[string]any)
 			if !ok {
-				t.Fatalf("migrations observation is %T, want map[string]any", r.obs["migrations"])
+				t.Fatalf("migrations observation is %T, want map[string]any", r.Obs["migrations"])
 			}
 			if c.tool != "" && m["tool"] != c.tool {
 				t.Errorf("migrations.tool = %v, want %s", m["tool"], c.tool)
@@ -208,8 +208,8 @@ func testMigrations(t *testing.T, pg *testsvc.Postgres) {
 	// Without a schema the table is found along the search_path.
 	t.Run("search_path", func(t *testing.T) {
 		r := run(t, decode(t, pg.DSN("app"), "migrations: {}"), 10*time.Second)
-		r.want(t, "pass")
-		m := r.obs["migrations"].(map[string]any)
+		r.Want(t, "pass")
+		m := r.Obs["migrations"].(map[string]any)
 		if m["tool"] != "golang-migrate" || m["version"] != "42" || m["table"] != "public.schema_migrations" {
 			t.Errorf("migrations = %v", m)
 		}

@@ -54,42 +54,42 @@ func TestPostgres(t *testing.T) {
 
 func testStatus(t *testing.T, pg *testsvc.Postgres) {
 	r := run(t, decode(t, pg.DSN("app"), ""), 10*time.Second)
-	r.want(t, "pass")
-	v, ok := r.obs["server_version"].(int)
+	r.Want(t, "pass")
+	v, ok := r.Obs["server_version"].(int)
 	if !ok || v < 100000 {
-		t.Errorf("server_version = %#v, want an int like 150004", r.obs["server_version"])
+		t.Errorf("server_version = %#v, want an int like 150004", r.Obs["server_version"])
 	}
-	if r.obs["in_recovery"] != false || r.obs["role"] != "primary" {
-		t.Errorf("in_recovery = %v, role = %v", r.obs["in_recovery"], r.obs["role"])
+	if r.Obs["in_recovery"] != false || r.Obs["role"] != "primary" {
+		t.Errorf("in_recovery = %v, role = %v", r.Obs["in_recovery"], r.Obs["role"])
 	}
-	if d, ok := r.obs["latency"].(time.Duration); !ok || d <= 0 {
-		t.Errorf("latency = %#v, want a positive duration", r.obs["latency"])
+	if d, ok := r.Obs["latency"].(time.Duration); !ok || d <= 0 {
+		t.Errorf("latency = %#v, want a positive duration", r.Obs["latency"])
 	}
-	if r.obs["database"] != "app" || r.obs["user"] != "postgres" {
-		t.Errorf("database = %v, user = %v", r.obs["database"], r.obs["user"])
+	if r.Obs["database"] != "app" || r.Obs["user"] != "postgres" {
+		t.Errorf("database = %v, user = %v", r.Obs["database"], r.Obs["user"])
 	}
-	if r.obs["replication_lag"] != nil {
-		t.Errorf("replication_lag on a primary = %v, want nil", r.obs["replication_lag"])
+	if r.Obs["replication_lag"] != nil {
+		t.Errorf("replication_lag on a primary = %v, want nil", r.Obs["replication_lag"])
 	}
 	for _, k := range []string{"connections_used_ratio", "longest_transaction", "last_archived_age", "version"} {
-		if _, ok := r.obs[k]; !ok {
+		if _, ok := r.Obs[k]; !ok {
 			t.Errorf("observation %s missing", k)
 		}
 	}
 }
 
 func testExpectRole(t *testing.T, pg *testsvc.Postgres) {
-	run(t, decode(t, pg.DSN("app"), "expect_role: primary"), 10*time.Second).want(t, "pass")
+	run(t, decode(t, pg.DSN("app"), "expect_role: primary"), 10*time.Second).Want(t, "pass")
 	run(t, decode(t, pg.DSN("app"), "expect_role: replica"), 10*time.Second).
-		want(t, "fail", "server is a primary (not in recovery), expected replica")
+		Want(t, "fail", "server is a primary (not in recovery), expected replica")
 }
 
 func testConnectionsUsed(t *testing.T, pg *testsvc.Postgres) {
-	run(t, decode(t, pg.DSN("app"), "max_connections_used: 0.9"), 10*time.Second).want(t, "pass")
+	run(t, decode(t, pg.DSN("app"), "max_connections_used: 0.9"), 10*time.Second).Want(t, "pass")
 	r := run(t, decode(t, pg.DSN("app"), "max_connections_used: 0.01"), 10*time.Second)
-	r.want(t, "fail", "of max_connections 30 in use", "above max_connections_used 0.01")
-	if ratio, _ := r.obs["connections_used_ratio"].(float64); ratio < 1.0/30 {
-		t.Errorf("connections_used_ratio = %v", r.obs["connections_used_ratio"])
+	r.Want(t, "fail", "of max_connections 30 in use", "above max_connections_used 0.01")
+	if ratio, _ := r.Obs["connections_used_ratio"].(float64); ratio < 1.0/30 {
+		t.Errorf("connections_used_ratio = %v", r.Obs["connections_used_ratio"])
 	}
 }
 
@@ -111,37 +111,37 @@ func testTransactionAge(t *testing.T, pg *testsvc.Postgres) {
 	}
 	testsvc.Eventually(t, 5*time.Second, "transaction older than 300ms", func() error {
 		r := run(t, decode(t, pg.DSN("app"), ""), 10*time.Second)
-		if d, _ := r.obs["longest_transaction"].(time.Duration); d < 300*time.Millisecond {
+		if d, _ := r.Obs["longest_transaction"].(time.Duration); d < 300*time.Millisecond {
 			return fmt.Errorf("longest_transaction %v", d)
 		}
 		return nil
 	})
-	run(t, decode(t, pg.DSN("app"), "max_transaction_age: 1h"), 10*time.Second).want(t, "pass")
+	run(t, decode(t, pg.DSN("app"), "max_transaction_age: 1h"), 10*time.Second).Want(t, "pass")
 	run(t, decode(t, pg.DSN("app"), "max_transaction_age: 200ms"), 10*time.Second).
-		want(t, "fail", "a transaction has been open for", "above max_transaction_age 200ms")
+		Want(t, "fail", "a transaction has been open for", "above max_transaction_age 200ms")
 }
 
 func testArchiveAge(t *testing.T, pg *testsvc.Postgres) {
 	pg.Exec(t, "app", "CREATE TABLE wal_filler AS SELECT generate_series(1, 1000) AS n", "SELECT pg_switch_wal()")
 	testsvc.Eventually(t, 15*time.Second, "a WAL segment archived", func() error {
 		r := run(t, decode(t, pg.DSN("app"), ""), 10*time.Second)
-		if r.obs["last_archived_age"] == nil {
+		if r.Obs["last_archived_age"] == nil {
 			return errors.New("nothing archived yet")
 		}
 		return nil
 	})
-	run(t, decode(t, pg.DSN("app"), "max_archive_age: 1h"), 10*time.Second).want(t, "pass")
+	run(t, decode(t, pg.DSN("app"), "max_archive_age: 1h"), 10*time.Second).Want(t, "pass")
 	run(t, decode(t, pg.DSN("app"), "max_archive_age: 1us"), 10*time.Second).
-		want(t, "fail", "the last WAL segment was archived", "above max_archive_age 1µs")
+		Want(t, "fail", "the last WAL segment was archived", "above max_archive_age 1µs")
 }
 
 func testQuery(t *testing.T, pg *testsvc.Postgres) {
 	dsn := pg.DSN("app")
 	r := run(t, decode(t, dsn, `query: {sql: "SELECT id, name, id * 1.5, NULL::text, now() FROM items ORDER BY id"}`), 10*time.Second)
-	r.want(t, "pass")
-	rows, ok := r.obs["rows"].([]any)
+	r.Want(t, "pass")
+	rows, ok := r.Obs["rows"].([]any)
 	if !ok || len(rows) != 3 {
-		t.Fatalf("rows = %#v", r.obs["rows"])
+		t.Fatalf("rows = %#v", r.Obs["rows"])
 	}
 	first := rows[0].([]any)
 	if first[0] != 1 || first[1] != "alpha" || first[2] != 1.5 || first[3] != nil {
@@ -150,37 +150,37 @@ func testQuery(t *testing.T, pg *testsvc.Postgres) {
 	if _, ok := first[4].(time.Time); !ok {
 		t.Errorf("timestamptz column is %T, want time.Time", first[4])
 	}
-	if r.obs["value"] != 1 || r.obs["row_count"] != 3 {
-		t.Errorf("value = %#v, row_count = %#v", r.obs["value"], r.obs["row_count"])
+	if r.Obs["value"] != 1 || r.Obs["row_count"] != 3 {
+		t.Errorf("value = %#v, row_count = %#v", r.Obs["value"], r.Obs["row_count"])
 	}
-	if d, ok := r.obs["query_duration"].(time.Duration); !ok || d <= 0 {
-		t.Errorf("query_duration = %#v", r.obs["query_duration"])
+	if d, ok := r.Obs["query_duration"].(time.Duration); !ok || d <= 0 {
+		t.Errorf("query_duration = %#v", r.Obs["query_duration"])
 	}
 
 	r = run(t, decode(t, dsn, `query: {sql: "SELECT 1 WHERE false"}`), 10*time.Second)
-	r.want(t, "pass")
-	if r.obs["value"] != nil || len(r.obs["rows"].([]any)) != 0 {
-		t.Errorf("empty result: value = %#v rows = %#v", r.obs["value"], r.obs["rows"])
+	r.Want(t, "pass")
+	if r.Obs["value"] != nil || len(r.Obs["rows"].([]any)) != 0 {
+		t.Errorf("empty result: value = %#v rows = %#v", r.Obs["value"], r.Obs["rows"])
 	}
 
 	// max_duration
-	run(t, decode(t, dsn, `query: {sql: "SELECT pg_sleep(0.2)", max_duration: 5s}`), 10*time.Second).want(t, "pass")
+	run(t, decode(t, dsn, `query: {sql: "SELECT pg_sleep(0.2)", max_duration: 5s}`), 10*time.Second).Want(t, "pass")
 	run(t, decode(t, dsn, `query: {sql: "SELECT pg_sleep(0.2)", max_duration: 50ms}`), 10*time.Second).
-		want(t, "fail", "query took", "above max_duration 50ms")
+		Want(t, "fail", "query took", "above max_duration 50ms")
 
 	// A broken query is an error that says what the server said.
 	r = run(t, decode(t, dsn, `query: {sql: "SELEC 1"}`), 10*time.Second)
-	r.want(t, "error", "syntax error")
-	if r.reason() != "query" {
-		t.Errorf("reason %q, want query", r.reason())
+	r.Want(t, "error", "syntax error")
+	if r.Reason() != "query" {
+		t.Errorf("reason %q, want query", r.Reason())
 	}
 
 	// The statement_timeout sits inside the deadline: a query that would
 	// outlive the item is cancelled by the server, nothing hangs.
 	r = run(t, decode(t, dsn, `query: {sql: "SELECT pg_sleep(30)"}`), 1500*time.Millisecond)
-	r.want(t, "error")
-	if r.reason() != checks.ReasonTimeout || r.elapsed > 3*time.Second {
-		t.Errorf("reason %q after %s, want timeout within the deadline", r.reason(), r.elapsed)
+	r.Want(t, "error")
+	if r.Reason() != checks.ReasonTimeout || r.Elapsed > 3*time.Second {
+		t.Errorf("reason %q after %s, want timeout within the deadline", r.Reason(), r.Elapsed)
 	}
 }
 
@@ -208,8 +208,8 @@ func testReadOnly(t *testing.T, pg *testsvc.Postgres) {
 
 	// The session itself is read-only with a statement_timeout.
 	r := run(t, decode(t, pg.DSN("app"), `query: {sql: "SELECT current_setting('default_transaction_read_only'), current_setting('statement_timeout'), current_setting('transaction_read_only')"}`), 5*time.Second)
-	r.want(t, "pass")
-	row := r.obs["rows"].([]any)[0].([]any)
+	r.Want(t, "pass")
+	row := r.Obs["rows"].([]any)[0].([]any)
 	if row[0] != "on" || row[1] == "0" || row[2] != "on" {
 		t.Errorf("session settings = %v, want read-only with a statement_timeout", row)
 	}
@@ -237,7 +237,7 @@ func testReadOnly(t *testing.T, pg *testsvc.Postgres) {
 			if c.fragment != "" {
 				frags = append(frags, c.fragment)
 			}
-			run(t, p, 10*time.Second).want(t, c.status, frags...)
+			run(t, p, 10*time.Second).Want(t, c.status, frags...)
 			if after := snapshot(); after != before {
 				t.Fatalf("data changed: before %q, after %q", before, after)
 			}
@@ -254,26 +254,26 @@ func testSlowQueries(t *testing.T, pg *testsvc.Postgres) {
 		"SELECT pg_sleep(0.15)", "SELECT pg_sleep(0.15)", "SELECT 1")
 	dsn := pg.DSN("stats")
 	r := run(t, decode(t, dsn, "slow_queries: {max_mean: 10s}"), 10*time.Second)
-	r.want(t, "pass")
-	if d, _ := r.obs["slowest_mean"].(time.Duration); d < 140*time.Millisecond {
-		t.Errorf("slowest_mean = %v, want about 150ms", r.obs["slowest_mean"])
+	r.Want(t, "pass")
+	if d, _ := r.Obs["slowest_mean"].(time.Duration); d < 140*time.Millisecond {
+		t.Errorf("slowest_mean = %v, want about 150ms", r.Obs["slowest_mean"])
 	}
 	run(t, decode(t, dsn, "slow_queries: {max_mean: 50ms}"), 10*time.Second).
-		want(t, "fail", "1 statement has a mean time above max_mean 50ms", "over 2 calls: SELECT pg_sleep($1)")
-	run(t, decode(t, dsn, "slow_queries: {max_mean: 50ms, min_calls: 3}"), 10*time.Second).want(t, "pass")
+		Want(t, "fail", "1 statement has a mean time above max_mean 50ms", "over 2 calls: SELECT pg_sleep($1)")
+	run(t, decode(t, dsn, "slow_queries: {max_mean: 50ms, min_calls: 3}"), 10*time.Second).Want(t, "pass")
 	r = run(t, decode(t, dsn, "slow_queries: {max_mean: 10s, top: 1}"), 10*time.Second)
-	if n := len(r.obs["slow_queries"].([]any)); n != 1 {
+	if n := len(r.Obs["slow_queries"].([]any)); n != 1 {
 		t.Errorf("top 1 reported %d statements", n)
 	}
-	if r = run(t, decode(t, dsn, "slow_queries: {max_mean: 10s}"), 10*time.Second); len(r.obs["slow_queries"].([]any)) < 2 {
-		t.Errorf("default top reported %v", r.obs["slow_queries"])
+	if r = run(t, decode(t, dsn, "slow_queries: {max_mean: 10s}"), 10*time.Second); len(r.Obs["slow_queries"].([]any)) < 2 {
+		t.Errorf("default top reported %v", r.Obs["slow_queries"])
 	}
 
 	// Without the extension in the database: a clear error, not a pass.
 	r = run(t, decode(t, pg.DSN("app"), "slow_queries: {max_mean: 50ms}"), 10*time.Second)
-	r.want(t, "error", "pg_stat_statements extension, which is not installed in database \"app\"")
-	if r.reason() != "unavailable" {
-		t.Errorf("reason %q, want unavailable", r.reason())
+	r.Want(t, "error", "pg_stat_statements extension, which is not installed in database \"app\"")
+	if r.Reason() != "unavailable" {
+		t.Errorf("reason %q, want unavailable", r.Reason())
 	}
 }
 
@@ -310,12 +310,12 @@ func testErrors(t *testing.T, pg *testsvc.Postgres, certs testsvc.LoopbackCertFi
 				return
 			}
 			r := run(t, p, 10*time.Second) // checks that the password is nowhere
-			r.want(t, "error", c.fragments...)
+			r.Want(t, "error", c.fragments...)
 			if c.reason == "" {
 				return // a DSN problem found only when connecting (e.g. a bad sslmode)
 			}
-			if r.reason() != c.reason {
-				t.Errorf("reason %q, want %q (%v)", r.reason(), c.reason, r.err)
+			if r.Reason() != c.reason {
+				t.Errorf("reason %q, want %q (%v)", r.Reason(), c.reason, r.Err)
 			}
 		})
 	}
@@ -325,18 +325,18 @@ func testTLS(t *testing.T, pg *testsvc.Postgres, certs testsvc.LoopbackCertFiles
 	other := testsvc.LoopbackCert(t, t.TempDir())
 	dsn := pg.DSN("app") // sslmode=disable in the URL; the options override it
 	r := run(t, decode(t, dsn, fmt.Sprintf("{sslmode: verify-full, sslrootcert: %q}", certs.CAFile)), 10*time.Second)
-	r.want(t, "pass")
+	r.Want(t, "pass")
 	r = run(t, decode(t, dsn, fmt.Sprintf("{sslmode: verify-full, sslrootcert: %q}", other.CAFile)), 10*time.Second)
-	r.want(t, "error")
-	if r.reason() != checks.ReasonTLS {
-		t.Errorf("wrong CA: reason %q, want tls (%v)", r.reason(), r.err)
+	r.Want(t, "error")
+	if r.Reason() != checks.ReasonTLS {
+		t.Errorf("wrong CA: reason %q, want tls (%v)", r.Reason(), r.Err)
 	}
 	// key=value syntax gets the same overrides.
 	kv := fmt.Sprintf("host=localhost port=%d user=postgres password=%s dbname=app sslmode=disable", pg.Port, secret)
-	run(t, decode(t, kv, fmt.Sprintf("{sslmode: verify-full, sslrootcert: '%s'}", certs.CAFile)), 10*time.Second).want(t, "pass")
+	run(t, decode(t, kv, fmt.Sprintf("{sslmode: verify-full, sslrootcert: '%s'}", certs.CAFile)), 10*time.Second).Want(t, "pass")
 	r = run(t, decode(t, kv, fmt.Sprintf("{sslmode: verify-ca, sslrootcert: '%s'}", other.CAFile)), 10*time.Second)
-	if r.reason() != checks.ReasonTLS {
-		t.Errorf("key=value wrong CA: reason %q, want tls (%v)", r.reason(), r.err)
+	if r.Reason() != checks.ReasonTLS {
+		t.Errorf("key=value wrong CA: reason %q, want tls (%v)", r.Reason(), r.Err)
 	}
 }
 
@@ -349,14 +349,14 @@ func testEnv(t *testing.T, pg *testsvc.Postgres) {
 	t.Setenv("PGDATABASE", "app")
 	t.Setenv("PGSSLMODE", "disable")
 	r := run(t, decode(t, "", ""), 10*time.Second)
-	r.want(t, "pass")
-	if r.obs["database"] != "app" {
-		t.Errorf("database = %v", r.obs["database"])
+	r.Want(t, "pass")
+	if r.Obs["database"] != "app" {
+		t.Errorf("database = %v", r.Obs["database"])
 	}
 	t.Setenv("PGPASSWORD", "nope")
 	r = run(t, decode(t, "", ""), 10*time.Second)
-	if r.reason() != checks.ReasonAuth {
-		t.Errorf("PGPASSWORD wrong: reason %q (%v)", r.reason(), r.err)
+	if r.Reason() != checks.ReasonAuth {
+		t.Errorf("PGPASSWORD wrong: reason %q (%v)", r.Reason(), r.Err)
 	}
 }
 
@@ -364,24 +364,24 @@ func testReplica(t *testing.T, pg *testsvc.Postgres) {
 	replica := testsvc.StartPostgresReplica(t, pg)
 	dsn := replica.DSN("app")
 	r := run(t, decode(t, dsn, "{expect_role: replica, max_replication_lag: 1m}"), 10*time.Second)
-	r.want(t, "pass")
-	if r.obs["in_recovery"] != true || r.obs["role"] != "replica" {
-		t.Errorf("in_recovery = %v", r.obs["in_recovery"])
+	r.Want(t, "pass")
+	if r.Obs["in_recovery"] != true || r.Obs["role"] != "replica" {
+		t.Errorf("in_recovery = %v", r.Obs["in_recovery"])
 	}
-	if _, ok := r.obs["replication_lag"].(time.Duration); !ok {
-		t.Errorf("replication_lag = %#v, want a duration", r.obs["replication_lag"])
+	if _, ok := r.Obs["replication_lag"].(time.Duration); !ok {
+		t.Errorf("replication_lag = %#v, want a duration", r.Obs["replication_lag"])
 	}
-	run(t, decode(t, dsn, "expect_role: primary"), 10*time.Second).want(t, "fail", "server is a replica (in recovery), expected primary")
-	run(t, decode(t, pg.DSN("app"), "max_replication_lag: 1m"), 10*time.Second).want(t, "fail", "max_replication_lag applies to replicas")
+	run(t, decode(t, dsn, "expect_role: primary"), 10*time.Second).Want(t, "fail", "server is a replica (in recovery), expected primary")
+	run(t, decode(t, pg.DSN("app"), "max_replication_lag: 1m"), 10*time.Second).Want(t, "fail", "max_replication_lag applies to replicas")
 	// Nothing was ever archived from the replica's point of view.
-	run(t, decode(t, dsn, "max_archive_age: 1h"), 10*time.Second).want(t, "fail", "no WAL segment has ever been archived")
+	run(t, decode(t, dsn, "max_archive_age: 1h"), 10*time.Second).Want(t, "fail", "no WAL segment has ever been archived")
 
 	// Real lag: pause replay, keep writing on the primary.
 	pg.Exec(t, "app", "INSERT INTO items (name) VALUES ('replayed')")
 	testsvc.Eventually(t, 10*time.Second, "insert replayed", func() error {
 		r := run(t, decode(t, dsn, `query: {sql: "SELECT count(*) FROM items WHERE name = 'replayed'"}`), 5*time.Second)
-		if r.obs["value"] != 1 {
-			return fmt.Errorf("value %v", r.obs["value"])
+		if r.Obs["value"] != 1 {
+			return fmt.Errorf("value %v", r.Obs["value"])
 		}
 		return nil
 	})
@@ -390,13 +390,13 @@ func testReplica(t *testing.T, pg *testsvc.Postgres) {
 	pg.Exec(t, "app", "INSERT INTO items (name) VALUES ('not yet replayed')")
 	testsvc.Eventually(t, 10*time.Second, "lag above 300ms", func() error {
 		r := run(t, decode(t, dsn, ""), 5*time.Second)
-		if d, _ := r.obs["replication_lag"].(time.Duration); d < 300*time.Millisecond {
-			return fmt.Errorf("replication_lag %v", r.obs["replication_lag"])
+		if d, _ := r.Obs["replication_lag"].(time.Duration); d < 300*time.Millisecond {
+			return fmt.Errorf("replication_lag %v", r.Obs["replication_lag"])
 		}
 		return nil
 	})
-	run(t, decode(t, dsn, "max_replication_lag: 200ms"), 10*time.Second).want(t, "fail", "above max_replication_lag 200ms")
-	run(t, decode(t, dsn, "max_replication_lag: 1h"), 10*time.Second).want(t, "pass")
+	run(t, decode(t, dsn, "max_replication_lag: 200ms"), 10*time.Second).Want(t, "fail", "above max_replication_lag 200ms")
+	run(t, decode(t, dsn, "max_replication_lag: 1h"), 10*time.Second).Want(t, "pass")
 }
 
 // TestStoppedMidRun stops the server while a probe's query is running: the
@@ -408,8 +408,8 @@ func TestStoppedMidRun(t *testing.T) {
 
 	// This server has no TLS: sslmode=require is a tls error.
 	r := run(t, decode(t, dsn, "sslmode: require"), 10*time.Second)
-	if r.reason() != checks.ReasonTLS {
-		t.Errorf("sslmode=require without server TLS: reason %q (%v)", r.reason(), r.err)
+	if r.Reason() != checks.ReasonTLS {
+		t.Errorf("sslmode=require without server TLS: reason %q (%v)", r.Reason(), r.Err)
 	}
 
 	done := make(chan result, 1)
@@ -421,7 +421,7 @@ func TestStoppedMidRun(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		obs, err := p.Run(ctx)
-		done <- result{obs: obs, err: err, elapsed: time.Since(start)}
+		done <- result{Obs: obs, Err: err, Elapsed: time.Since(start)}
 	}()
 	testsvc.Eventually(t, 10*time.Second, "probe query running", func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -448,16 +448,16 @@ func TestStoppedMidRun(t *testing.T) {
 		t.Fatal("probe still running 15s after the server stopped")
 	}
 	noSecret(t, res)
-	res.want(t, "error")
-	if reason := res.reason(); reason == checks.ReasonUnknown || reason == "" {
-		t.Errorf("reason %q is not classified (%v)", reason, res.err)
+	res.Want(t, "error")
+	if reason := res.Reason(); reason == checks.ReasonUnknown || reason == "" {
+		t.Errorf("reason %q is not classified (%v)", reason, res.Err)
 	}
-	t.Logf("server stopped mid-query: reason %s after %s: %v", res.reason(), res.elapsed, res.err)
+	t.Logf("server stopped mid-query: reason %s after %s: %v", res.Reason(), res.Elapsed, res.Err)
 
 	r = run(t, decode(t, dsn, ""), 10*time.Second)
-	r.want(t, "error")
-	if r.reason() != checks.ReasonConnectionRefused {
-		t.Errorf("after stop: reason %q, want connection_refused (%v)", r.reason(), r.err)
+	r.Want(t, "error")
+	if r.Reason() != checks.ReasonConnectionRefused {
+		t.Errorf("after stop: reason %q, want connection_refused (%v)", r.Reason(), r.Err)
 	}
 }
 
@@ -488,14 +488,14 @@ func TestTimeouts(t *testing.T) {
 	dsn := fmt.Sprintf("postgres://postgres:%s@%s/app?sslmode=disable", secret, l.Addr())
 
 	r := run(t, decode(t, dsn, "connect_timeout: 300ms"), 10*time.Second)
-	r.want(t, "error")
-	if r.reason() != checks.ReasonTimeout || r.elapsed > 2*time.Second {
-		t.Errorf("connect_timeout 300ms: reason %q after %s (%v)", r.reason(), r.elapsed, r.err)
+	r.Want(t, "error")
+	if r.Reason() != checks.ReasonTimeout || r.Elapsed > 2*time.Second {
+		t.Errorf("connect_timeout 300ms: reason %q after %s (%v)", r.Reason(), r.Elapsed, r.Err)
 	}
 	r = run(t, decode(t, dsn, "connect_timeout: 1m"), 400*time.Millisecond)
-	r.want(t, "error")
-	if r.reason() != checks.ReasonTimeout || r.elapsed > 2*time.Second {
-		t.Errorf("deadline 400ms: reason %q after %s (%v)", r.reason(), r.elapsed, r.err)
+	r.Want(t, "error")
+	if r.Reason() != checks.ReasonTimeout || r.Elapsed > 2*time.Second {
+		t.Errorf("deadline 400ms: reason %q after %s (%v)", r.Reason(), r.Elapsed, r.Err)
 	}
 	if p := New(); p.ConnectTimeout != 5*time.Second {
 		t.Errorf("default connect_timeout %s", p.ConnectTimeout)

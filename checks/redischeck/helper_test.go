@@ -1,10 +1,6 @@
 package redischeck
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -14,7 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/readyctl/readyctl/checks"
+	"github.com/readyctl/readyctl/internal/probetest"
 )
 
 // secret is the password of the test servers; no message or observation
@@ -40,65 +36,20 @@ func decode(t *testing.T, url, opts string) *Probe {
 	return p
 }
 
-type result struct {
-	obs     checks.Observations
-	err     error
-	elapsed time.Duration
-}
+// result is one run of a probe (see internal/probetest).
+type result = probetest.Result
 
+// run runs a probe under a deadline and checks that the password leaked
+// nowhere.
 func run(t *testing.T, p *Probe, timeout time.Duration) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	start := time.Now()
-	obs, err := p.Run(ctx)
-	r := result{obs: obs, err: err, elapsed: time.Since(start)}
-	noSecret(t, r)
-	return r
+	return probetest.Run(t, p, timeout, secret)
 }
 
+// noSecret checks a result obtained without run.
 func noSecret(t *testing.T, r result) {
 	t.Helper()
-	b, jerr := json.Marshal(r.obs)
-	if jerr != nil {
-		t.Errorf("observations do not marshal to JSON: %v", jerr)
-	}
-	if strings.Contains(string(b), secret) || strings.Contains(fmt.Sprint(r.obs), secret) {
-		t.Errorf("password in observations: %s", b)
-	}
-	if r.err != nil && strings.Contains(r.err.Error(), secret) {
-		t.Errorf("password in error: %v", r.err)
-	}
-}
-
-func (r result) status() string {
-	var f *checks.Failure
-	switch {
-	case r.err == nil:
-		return "pass"
-	case errors.As(r.err, &f):
-		return "fail"
-	}
-	return "error"
-}
-
-func (r result) reason() string { return checks.Classify(r.err) }
-
-func (r result) want(t *testing.T, status string, fragments ...string) {
-	t.Helper()
-	t.Logf("%s/%s: %v", r.status(), r.reason(), r.err)
-	if got := r.status(); got != status {
-		t.Fatalf("status %s (reason %q, err %v), want %s; observations %v", got, r.reason(), r.err, status, r.obs)
-	}
-	msg := ""
-	if r.err != nil {
-		msg = r.err.Error()
-	}
-	for _, f := range fragments {
-		if !strings.Contains(msg, f) {
-			t.Errorf("message %q does not contain %q", msg, f)
-		}
-	}
+	r.NoSecret(t, secret)
 }
 
 // relay is a transparent TCP relay in front of a server. It tells when a

@@ -39,29 +39,29 @@ func TestRedis(t *testing.T) {
 		c, ctx := admin(t, master)
 		c.ConfigResetStat(ctx)
 		r := run(t, decode(t, master.URL(), ""), 5*time.Second)
-		r.want(t, "pass")
-		if d, ok := r.obs["latency"].(time.Duration); !ok || d <= 0 {
-			t.Errorf("latency = %#v", r.obs["latency"])
+		r.Want(t, "pass")
+		if d, ok := r.Obs["latency"].(time.Duration); !ok || d <= 0 {
+			t.Errorf("latency = %#v", r.Obs["latency"])
 		}
-		if r.obs["role"] != "master" || r.obs["master_link_status"] != nil || r.obs["loading"] != false {
-			t.Errorf("role %v, master_link_status %v, loading %v", r.obs["role"], r.obs["master_link_status"], r.obs["loading"])
+		if r.Obs["role"] != "master" || r.Obs["master_link_status"] != nil || r.Obs["loading"] != false {
+			t.Errorf("role %v, master_link_status %v, loading %v", r.Obs["role"], r.Obs["master_link_status"], r.Obs["loading"])
 		}
-		if r.obs["hit_ratio"] != nil {
-			t.Errorf("hit_ratio without traffic = %v, want nil", r.obs["hit_ratio"])
+		if r.Obs["hit_ratio"] != nil {
+			t.Errorf("hit_ratio without traffic = %v, want nil", r.Obs["hit_ratio"])
 		}
-		if ratio, ok := r.obs["used_memory_ratio"].(float64); !ok || ratio <= 0 || ratio >= 1 {
-			t.Errorf("used_memory_ratio = %#v", r.obs["used_memory_ratio"])
+		if ratio, ok := r.Obs["used_memory_ratio"].(float64); !ok || ratio <= 0 || ratio >= 1 {
+			t.Errorf("used_memory_ratio = %#v", r.Obs["used_memory_ratio"])
 		}
-		if v, _ := r.obs["version"].(string); v == "" {
-			t.Errorf("version = %#v", r.obs["version"])
+		if v, _ := r.Obs["version"].(string); v == "" {
+			t.Errorf("version = %#v", r.Obs["version"])
 		}
-		if n, _ := r.obs["connected_clients"].(int); n < 1 {
-			t.Errorf("connected_clients = %#v", r.obs["connected_clients"])
+		if n, _ := r.Obs["connected_clients"].(int); n < 1 {
+			t.Errorf("connected_clients = %#v", r.Obs["connected_clients"])
 		}
-		if r.obs["evicted_keys"] != 0 || r.obs["rdb_last_bgsave_status"] != "ok" || r.obs["aof_last_write_status"] != "ok" {
-			t.Errorf("evicted %v rdb %v aof %v", r.obs["evicted_keys"], r.obs["rdb_last_bgsave_status"], r.obs["aof_last_write_status"])
+		if r.Obs["evicted_keys"] != 0 || r.Obs["rdb_last_bgsave_status"] != "ok" || r.Obs["aof_last_write_status"] != "ok" {
+			t.Errorf("evicted %v rdb %v aof %v", r.Obs["evicted_keys"], r.Obs["rdb_last_bgsave_status"], r.Obs["aof_last_write_status"])
 		}
-		if run(t, decode(t, open.URL(), ""), 5*time.Second).obs["used_memory_ratio"] != nil {
+		if run(t, decode(t, open.URL(), ""), 5*time.Second).Obs["used_memory_ratio"] != nil {
 			t.Error("used_memory_ratio without maxmemory is not nil")
 		}
 	})
@@ -69,28 +69,28 @@ func TestRedis(t *testing.T) {
 	t.Run("expect_role", func(t *testing.T) {
 		testsvc.Eventually(t, 10*time.Second, "replica link up", func() error {
 			r := run(t, decode(t, replica.URL(), ""), 5*time.Second)
-			if r.obs["master_link_status"] != "up" {
-				return fmt.Errorf("master_link_status %v", r.obs["master_link_status"])
+			if r.Obs["master_link_status"] != "up" {
+				return fmt.Errorf("master_link_status %v", r.Obs["master_link_status"])
 			}
 			return nil
 		})
-		run(t, decode(t, master.URL(), "expect_role: master"), 5*time.Second).want(t, "pass")
-		run(t, decode(t, master.URL(), "expect_role: replica"), 5*time.Second).want(t, "fail", "server is a master, expected replica")
+		run(t, decode(t, master.URL(), "expect_role: master"), 5*time.Second).Want(t, "pass")
+		run(t, decode(t, master.URL(), "expect_role: replica"), 5*time.Second).Want(t, "fail", "server is a master, expected replica")
 		r := run(t, decode(t, replica.URL(), "expect_role: replica"), 5*time.Second)
-		r.want(t, "pass")
-		if r.obs["role"] != "replica" {
-			t.Errorf("role = %v", r.obs["role"])
+		r.Want(t, "pass")
+		if r.Obs["role"] != "replica" {
+			t.Errorf("role = %v", r.Obs["role"])
 		}
-		run(t, decode(t, replica.URL(), "expect_role: primary"), 5*time.Second).want(t, "fail", "server is a replica, expected master")
+		run(t, decode(t, replica.URL(), "expect_role: primary"), 5*time.Second).Want(t, "fail", "server is a replica, expected master")
 	})
 
 	t.Run("min_hit_ratio", func(t *testing.T) {
 		c, ctx := admin(t, master)
 		c.ConfigResetStat(ctx)
 		r := run(t, decode(t, master.URL(), "min_hit_ratio: 0.5"), 5*time.Second)
-		r.want(t, "error", "hit ratio cannot be measured yet")
-		if r.reason() != checks.ReasonNoData {
-			t.Errorf("reason %q, want no_data", r.reason())
+		r.Want(t, "error", "hit ratio cannot be measured yet")
+		if r.Reason() != checks.ReasonNoData {
+			t.Errorf("reason %q, want no_data", r.Reason())
 		}
 		c.Set(ctx, "warm", "1", 0)
 		for range 9 {
@@ -98,24 +98,24 @@ func TestRedis(t *testing.T) {
 		}
 		c.Get(ctx, "cold")
 		r = run(t, decode(t, master.URL(), "min_hit_ratio: 0.8"), 5*time.Second)
-		r.want(t, "pass")
-		if r.obs["hit_ratio"] != 0.9 {
-			t.Errorf("hit_ratio = %v, want 0.9", r.obs["hit_ratio"])
+		r.Want(t, "pass")
+		if r.Obs["hit_ratio"] != 0.9 {
+			t.Errorf("hit_ratio = %v, want 0.9", r.Obs["hit_ratio"])
 		}
 		run(t, decode(t, master.URL(), "min_hit_ratio: 0.95"), 5*time.Second).
-			want(t, "fail", "hit ratio 0.90 is below min_hit_ratio 0.95 (9 hits, 1 misses)")
+			Want(t, "fail", "hit ratio 0.90 is below min_hit_ratio 0.95 (9 hits, 1 misses)")
 	})
 
 	t.Run("max_memory_ratio", func(t *testing.T) {
-		run(t, decode(t, master.URL(), "max_memory_ratio: 0.9"), 5*time.Second).want(t, "pass")
+		run(t, decode(t, master.URL(), "max_memory_ratio: 0.9"), 5*time.Second).Want(t, "pass")
 		run(t, decode(t, master.URL(), "max_memory_ratio: 0.001"), 5*time.Second).
-			want(t, "fail", "of maxmemory 64.00M, above max_memory_ratio 0.00")
+			Want(t, "fail", "of maxmemory 64.00M, above max_memory_ratio 0.00")
 		run(t, decode(t, open.URL(), "max_memory_ratio: 0.9"), 5*time.Second).
-			want(t, "fail", "maxmemory is not set (unlimited)")
+			Want(t, "fail", "maxmemory is not set (unlimited)")
 	})
 
 	t.Run("require_persistence_ok", func(t *testing.T) {
-		run(t, decode(t, master.URL(), "require_persistence_ok: true"), 5*time.Second).want(t, "pass")
+		run(t, decode(t, master.URL(), "require_persistence_ok: true"), 5*time.Second).Want(t, "pass")
 		// Broken: the data directory disappears, BGSAVE cannot write.
 		dir := filepath.Join(t.TempDir(), "data")
 		if err := os.Mkdir(dir, 0o700); err != nil {
@@ -137,9 +137,9 @@ func TestRedis(t *testing.T) {
 			}
 			return nil
 		})
-		run(t, decode(t, broken.URL(), ""), 5*time.Second).want(t, "pass")
+		run(t, decode(t, broken.URL(), ""), 5*time.Second).Want(t, "pass")
 		run(t, decode(t, broken.URL(), "require_persistence_ok: true"), 5*time.Second).
-			want(t, "fail", "the last RDB save failed (rdb_last_bgsave_status err")
+			Want(t, "fail", "the last RDB save failed (rdb_last_bgsave_status err")
 	})
 
 	t.Run("key", func(t *testing.T) { testKey(t, open) })
@@ -161,7 +161,7 @@ func TestRedis(t *testing.T) {
 			defer cancel()
 			start := time.Now()
 			obs, err := p.Run(ctx)
-			done <- result{obs: obs, err: err, elapsed: time.Since(start)}
+			done <- result{Obs: obs, Err: err, Elapsed: time.Since(start)}
 		}()
 		select {
 		case <-rel.sent:
@@ -176,26 +176,26 @@ func TestRedis(t *testing.T) {
 			t.Fatal("probe still running 10s after redis was killed")
 		}
 		noSecret(t, res)
-		res.want(t, "error")
-		if reason := res.reason(); reason == checks.ReasonUnknown || reason == "" {
-			t.Errorf("reason %q is not classified (%v)", reason, res.err)
+		res.Want(t, "error")
+		if reason := res.Reason(); reason == checks.ReasonUnknown || reason == "" {
+			t.Errorf("reason %q is not classified (%v)", reason, res.Err)
 		}
-		t.Logf("redis killed mid-run: reason %s after %s", res.reason(), res.elapsed)
+		t.Logf("redis killed mid-run: reason %s after %s", res.Reason(), res.Elapsed)
 
 		r := run(t, decode(t, master.URL(), ""), 5*time.Second)
-		if r.reason() != checks.ReasonConnectionRefused {
-			t.Errorf("after kill: reason %q (%v)", r.reason(), r.err)
+		if r.Reason() != checks.ReasonConnectionRefused {
+			t.Errorf("after kill: reason %q (%v)", r.Reason(), r.Err)
 		}
 		// The replica notices its master is gone.
 		testsvc.Eventually(t, 10*time.Second, "replica link down", func() error {
 			r := run(t, decode(t, replica.URL(), ""), 5*time.Second)
-			if r.obs["master_link_status"] != "down" {
-				return fmt.Errorf("master_link_status %v", r.obs["master_link_status"])
+			if r.Obs["master_link_status"] != "down" {
+				return fmt.Errorf("master_link_status %v", r.Obs["master_link_status"])
 			}
 			return nil
 		})
 		run(t, decode(t, replica.URL(), "expect_role: replica"), 5*time.Second).
-			want(t, "fail", fmt.Sprintf("replica's link to its master %s is down", master.Addr))
+			Want(t, "fail", fmt.Sprintf("replica's link to its master %s is down", master.Addr))
 	})
 }
 
@@ -222,12 +222,12 @@ func testKey(t *testing.T, srv *testsvc.Redis) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := run(t, decode(t, url, tc.opts), 5*time.Second)
-			r.want(t, tc.status, tc.fragments...)
+			r.Want(t, tc.status, tc.fragments...)
 		})
 	}
 	r := run(t, decode(t, url, "key: {name: queue}"), 5*time.Second)
-	if r.obs["key_exists"] != true || r.obs["key_type"] != "list" {
-		t.Errorf("key_exists %v key_type %v", r.obs["key_exists"], r.obs["key_type"])
+	if r.Obs["key_exists"] != true || r.Obs["key_type"] != "list" {
+		t.Errorf("key_exists %v key_type %v", r.Obs["key_exists"], r.Obs["key_type"])
 	}
 
 	// Every command the probes sent is read-only, and the data is as it was.
@@ -250,9 +250,9 @@ func testKey(t *testing.T, srv *testsvc.Redis) {
 	db2 := redis.NewClient(&redis.Options{Addr: srv.Addr, DB: 2, Protocol: 2})
 	defer db2.Close()
 	db2.Set(ctx, "only-in-db2", "x", 0)
-	run(t, decode(t, "redis://"+srv.Addr+"/2", "key: {name: only-in-db2}"), 5*time.Second).want(t, "pass")
+	run(t, decode(t, "redis://"+srv.Addr+"/2", "key: {name: only-in-db2}"), 5*time.Second).Want(t, "pass")
 	run(t, decode(t, "redis://"+srv.Addr+"/0", "key: {name: only-in-db2}"), 5*time.Second).
-		want(t, "fail", `key "only-in-db2" does not exist`)
+		Want(t, "fail", `key "only-in-db2" does not exist`)
 }
 
 func testAuth(t *testing.T, protected *testsvc.Redis) {
@@ -263,10 +263,10 @@ func testAuth(t *testing.T, protected *testsvc.Redis) {
 		t.Fatal(err)
 	}
 	run(t, decode(t, fmt.Sprintf("redis://readyctl:%s-acl@%s/0", secret, protected.Addr), "key: {name: nope, exists: false}"), 5*time.Second).
-		want(t, "pass")
+		Want(t, "pass")
 	r := run(t, decode(t, fmt.Sprintf("redis://readyctl:wrong@%s/0", protected.Addr), ""), 5*time.Second)
-	if r.reason() != checks.ReasonAuth {
-		t.Errorf("ACL user, wrong password: reason %q (%v)", r.reason(), r.err)
+	if r.Reason() != checks.ReasonAuth {
+		t.Errorf("ACL user, wrong password: reason %q (%v)", r.Reason(), r.Err)
 	}
 
 	free := testsvc.FreePort(t)
@@ -285,12 +285,12 @@ func testAuth(t *testing.T, protected *testsvc.Redis) {
 			p.Password = c.password
 			r := run(t, p, 5*time.Second)
 			if c.reason == "" {
-				r.want(t, "pass")
+				r.Want(t, "pass")
 				return
 			}
-			r.want(t, "error", c.fragments...)
-			if r.reason() != c.reason {
-				t.Errorf("reason %q, want %q", r.reason(), c.reason)
+			r.Want(t, "error", c.fragments...)
+			if r.Reason() != c.reason {
+				t.Errorf("reason %q, want %q", r.Reason(), c.reason)
 			}
 		})
 	}
@@ -301,27 +301,27 @@ func TestTLS(t *testing.T) {
 	other := testsvc.LoopbackCert(t, t.TempDir())
 	srv := testsvc.StartRedis(t, testsvc.RedisOptions{Password: secret, TLS: &certs})
 	url := srv.URL()
-	run(t, decode(t, url, fmt.Sprintf("tls: {ca_file: %q}", certs.CAFile)), 5*time.Second).want(t, "pass")
+	run(t, decode(t, url, fmt.Sprintf("tls: {ca_file: %q}", certs.CAFile)), 5*time.Second).Want(t, "pass")
 	r := run(t, decode(t, url, fmt.Sprintf("tls: {ca_file: %q}", other.CAFile)), 5*time.Second)
-	r.want(t, "error")
-	if r.reason() != checks.ReasonTLS {
-		t.Errorf("wrong CA: reason %q (%v)", r.reason(), r.err)
+	r.Want(t, "error")
+	if r.Reason() != checks.ReasonTLS {
+		t.Errorf("wrong CA: reason %q (%v)", r.Reason(), r.Err)
 	}
-	run(t, decode(t, url, "tls: {insecure_skip_verify: true}"), 5*time.Second).want(t, "pass")
+	run(t, decode(t, url, "tls: {insecure_skip_verify: true}"), 5*time.Second).Want(t, "pass")
 	r = run(t, decode(t, url, fmt.Sprintf("tls: {ca_file: %q, server_name: wrong.example}", certs.CAFile)), 5*time.Second)
-	if r.reason() != checks.ReasonTLS {
-		t.Errorf("wrong server_name: reason %q (%v)", r.reason(), r.err)
+	if r.Reason() != checks.ReasonTLS {
+		t.Errorf("wrong server_name: reason %q (%v)", r.Reason(), r.Err)
 	}
 
 	// Mutual TLS: the server demands a client certificate.
 	mtls := testsvc.StartRedis(t, testsvc.RedisOptions{TLS: &certs, Args: []string{"--tls-auth-clients", "yes"}})
 	r = run(t, decode(t, mtls.URL(), fmt.Sprintf("tls: {ca_file: %q}", certs.CAFile)), 5*time.Second)
-	r.want(t, "error")
-	if reason := r.reason(); reason != checks.ReasonTLS {
-		t.Errorf("no client certificate: reason %q (%v)", reason, r.err)
+	r.Want(t, "error")
+	if reason := r.Reason(); reason != checks.ReasonTLS {
+		t.Errorf("no client certificate: reason %q (%v)", reason, r.Err)
 	}
 	run(t, decode(t, mtls.URL(), fmt.Sprintf("tls: {ca_file: %q, cert_file: %q, key_file: %q}", certs.CAFile, certs.CertFile, certs.KeyFile)), 5*time.Second).
-		want(t, "pass")
+		Want(t, "pass")
 }
 
 // TestLoading: a server still loading its dataset is an error with reason
@@ -345,26 +345,26 @@ func TestLoading(t *testing.T) {
 	slow := testsvc.StartRedis(t, testsvc.RedisOptions{Dir: dir, NoWait: true,
 		Args: []string{"--key-load-delay", "1000", "--loading-process-events-interval-bytes", "1024"}})
 	r := run(t, decode(t, slow.URL(), ""), 5*time.Second)
-	r.want(t, "error", "still loading its dataset")
-	if r.reason() != "loading" || r.obs["loading"] != true {
-		t.Errorf("reason %q, loading %v", r.reason(), r.obs["loading"])
+	r.Want(t, "error", "still loading its dataset")
+	if r.Reason() != "loading" || r.Obs["loading"] != true {
+		t.Errorf("reason %q, loading %v", r.Reason(), r.Obs["loading"])
 	}
 }
 
 func TestCluster(t *testing.T) {
 	srv := testsvc.StartRedis(t, testsvc.RedisOptions{Args: []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"}})
 	r := run(t, decode(t, srv.URL(), ""), 5*time.Second)
-	r.want(t, "fail", "cluster_state is fail, not ok")
+	r.Want(t, "fail", "cluster_state is fail, not ok")
 	c, ctx := admin(t, srv)
 	if err := c.ClusterAddSlotsRange(ctx, 0, 16383).Err(); err != nil {
 		t.Fatal(err)
 	}
 	testsvc.Eventually(t, 10*time.Second, "cluster_state ok", func() error {
-		return run(t, decode(t, srv.URL(), ""), 5*time.Second).err
+		return run(t, decode(t, srv.URL(), ""), 5*time.Second).Err
 	})
 	r = run(t, decode(t, srv.URL(), ""), 5*time.Second)
-	if r.obs["cluster_state"] != "ok" || r.obs["cluster_enabled"] != true {
-		t.Errorf("cluster_state %v", r.obs["cluster_state"])
+	if r.Obs["cluster_state"] != "ok" || r.Obs["cluster_enabled"] != true {
+		t.Errorf("cluster_state %v", r.Obs["cluster_state"])
 	}
 }
 
@@ -393,13 +393,13 @@ func TestTimeouts(t *testing.T) {
 	}()
 	url := "redis://" + l.Addr().String()
 	r := run(t, decode(t, url, "connect_timeout: 300ms"), 10*time.Second)
-	r.want(t, "error")
-	if r.reason() != checks.ReasonTimeout || r.elapsed > 2*time.Second {
-		t.Errorf("connect_timeout 300ms: reason %q after %s (%v)", r.reason(), r.elapsed, r.err)
+	r.Want(t, "error")
+	if r.Reason() != checks.ReasonTimeout || r.Elapsed > 2*time.Second {
+		t.Errorf("connect_timeout 300ms: reason %q after %s (%v)", r.Reason(), r.Elapsed, r.Err)
 	}
 	r = run(t, decode(t, url, "connect_timeout: 1m"), 400*time.Millisecond)
-	if r.reason() != checks.ReasonTimeout || r.elapsed > 2*time.Second {
-		t.Errorf("deadline 400ms: reason %q after %s (%v)", r.reason(), r.elapsed, r.err)
+	if r.Reason() != checks.ReasonTimeout || r.Elapsed > 2*time.Second {
+		t.Errorf("deadline 400ms: reason %q after %s (%v)", r.Reason(), r.Elapsed, r.Err)
 	}
 	if New().ConnectTimeout != 5*time.Second {
 		t.Error("default connect_timeout is not 5s")
