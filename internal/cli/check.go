@@ -161,8 +161,9 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 		return err
 	}
 	if o.Pushgateway != "" {
-		// A dashboard that misses one run must not change the verdict.
-		if err := metricsexport.Push(ctx, o.Pushgateway, report.MetricsRun(rep)); err != nil {
+		// A dashboard that misses one run must not change the verdict. An
+		// interrupted run still pushes what it measured (Push bounds itself).
+		if err := metricsexport.Push(context.WithoutCancel(ctx), o.Pushgateway, report.MetricsRun(rep)); err != nil {
 			logger.Error("pushing metrics failed; the verdict stands", "err", err)
 		}
 	}
