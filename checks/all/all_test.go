@@ -1,6 +1,7 @@
 package all_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -61,5 +62,33 @@ func TestSeedChecklistLoads(t *testing.T) {
 	}
 	if n := len(cl.Signoff.Roles); n != 13 {
 		t.Errorf("%d sign-off roles, want the seed's 13", n)
+	}
+}
+
+// TestEveryFieldIsDocumented: `readyctl probes KIND` prints each field of a
+// kind's configuration from its yaml and doc tags, nested blocks included.
+func TestEveryFieldIsDocumented(t *testing.T) {
+	for _, name := range checks.Names() {
+		kind, _ := checks.Lookup(name)
+		checkTags(t, name, reflect.TypeOf(kind.New()).Elem())
+	}
+}
+
+func checkTags(t *testing.T, kind string, typ reflect.Type) {
+	for i := 0; i < typ.NumField(); i++ {
+		f := typ.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		if f.Tag.Get("yaml") == "" || f.Tag.Get("doc") == "" {
+			t.Errorf("%s: %s.%s lacks a yaml or doc tag", kind, typ.Name(), f.Name)
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && strings.HasPrefix(ft.PkgPath(), "github.com/readyctl/readyctl/") {
+			checkTags(t, kind, ft)
+		}
 	}
 }

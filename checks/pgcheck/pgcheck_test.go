@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -536,55 +535,6 @@ func TestValidate(t *testing.T) {
 		p.DSN = "postgres://u@localhost/db"
 		if err := p.Validate(); err != nil {
 			t.Errorf("%q: %v", ok, err)
-		}
-	}
-}
-
-// TestExample decodes the registered example strictly, as the loader does
-// (minus expect:, which the loader strips).
-func TestExample(t *testing.T) {
-	k, ok := checks.Lookup("postgres")
-	if !ok {
-		t.Fatal("kind postgres is not registered")
-	}
-	var items []map[string]any
-	if err := yaml.Unmarshal([]byte(k.Example), &items); err != nil || len(items) != 1 {
-		t.Fatalf("example is not one list item: %v", err)
-	}
-	block := items[0]["postgres"].(map[string]any)
-	if _, ok := block["expect"]; !ok {
-		t.Error("example has no expect")
-	}
-	delete(block, "expect")
-	b, _ := yaml.Marshal(block)
-	p := k.New()
-	dec := yaml.NewDecoder(strings.NewReader(string(b)))
-	dec.KnownFields(true)
-	if err := dec.Decode(p); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Validate(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// TestDocTags: `readyctl probes postgres` prints every field from its tags.
-func TestDocTags(t *testing.T) {
-	checkTags(t, reflect.TypeOf(Probe{}))
-}
-
-func checkTags(t *testing.T, typ reflect.Type) {
-	for i := 0; i < typ.NumField(); i++ {
-		f := typ.Field(i)
-		if f.Tag.Get("yaml") == "" || f.Tag.Get("doc") == "" {
-			t.Errorf("%s.%s lacks a yaml or doc tag", typ.Name(), f.Name)
-		}
-		ft := f.Type
-		if ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		if ft.Kind() == reflect.Struct && ft.PkgPath() == typ.PkgPath() {
-			checkTags(t, ft)
 		}
 	}
 }

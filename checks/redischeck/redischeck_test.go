@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -437,53 +436,6 @@ func TestValidate(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), secret) {
 			t.Errorf("password in validation error: %v", err)
-		}
-	}
-}
-
-func TestExample(t *testing.T) {
-	k, ok := checks.Lookup("redis")
-	if !ok {
-		t.Fatal("kind redis is not registered")
-	}
-	var items []map[string]any
-	if err := yaml.Unmarshal([]byte(k.Example), &items); err != nil || len(items) != 1 {
-		t.Fatalf("example is not one list item: %v", err)
-	}
-	block := items[0]["redis"].(map[string]any)
-	delete(block, "expect")
-	b, _ := yaml.Marshal(block)
-	p := k.New()
-	dec := yaml.NewDecoder(strings.NewReader(string(b)))
-	dec.KnownFields(true)
-	if err := dec.Decode(p); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Validate(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestDocTags(t *testing.T) {
-	checkTags(t, reflect.TypeOf(Probe{}))
-}
-
-func checkTags(t *testing.T, typ reflect.Type) {
-	for i := 0; i < typ.NumField(); i++ {
-		f := typ.Field(i)
-		if !f.IsExported() {
-			t.Errorf("%s.%s: unexported fields confuse the field printer", typ.Name(), f.Name)
-			continue
-		}
-		if f.Tag.Get("yaml") == "" || f.Tag.Get("doc") == "" {
-			t.Errorf("%s.%s lacks a yaml or doc tag", typ.Name(), f.Name)
-		}
-		ft := f.Type
-		if ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		if ft.Kind() == reflect.Struct && ft.PkgPath() == typ.PkgPath() {
-			checkTags(t, ft)
 		}
 	}
 }
