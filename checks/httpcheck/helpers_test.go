@@ -15,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/readyctl/readyctl/checks"
+	"github.com/readyctl/readyctl/internal/checklist"
 )
 
 // server is an httptest server that counts the requests it gets, in
@@ -124,9 +123,7 @@ func load(t *testing.T, src string) *Probe {
 
 func loadErr(src string) (*Probe, error) {
 	p := New()
-	dec := yaml.NewDecoder(strings.NewReader(src))
-	dec.KnownFields(true)
-	if err := dec.Decode(p); err != nil {
+	if err := checklist.DecodeBlock(src, p); err != nil {
 		return nil, err
 	}
 	return p, p.Validate()

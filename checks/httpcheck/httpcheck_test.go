@@ -14,17 +14,13 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/readyctl/readyctl/checks"
+	"github.com/readyctl/readyctl/internal/probetest"
 )
 
 func probe(t *testing.T, src string) *Probe {
 	t.Helper()
 	p := New()
-	if err := yaml.Unmarshal([]byte(src), p); err != nil {
-		t.Fatalf("yaml: %v", err)
-	}
-	if err := p.Validate(); err != nil {
-		t.Fatalf("validate: %v", err)
-	}
+	probetest.Load(t, p, src)
 	return p
 }
 

@@ -1,11 +1,8 @@
 package pgcheck
 
 import (
-	"strings"
 	"testing"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/readyctl/readyctl/internal/probetest"
 )
@@ -19,13 +16,7 @@ const secret = "Sup3r-s3cret-pw"
 func decode(t *testing.T, dsn, opts string) *Probe {
 	t.Helper()
 	p := New()
-	if strings.TrimSpace(opts) != "" {
-		dec := yaml.NewDecoder(strings.NewReader(opts))
-		dec.KnownFields(true)
-		if err := dec.Decode(p); err != nil {
-			t.Fatalf("decode %q: %v", opts, err)
-		}
-	}
+	probetest.Decode(t, p, opts)
 	p.DSN = dsn
 	if err := p.Validate(); err != nil {
 		t.Fatalf("validate: %v", err)

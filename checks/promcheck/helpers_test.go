@@ -14,6 +14,7 @@ import (
 
 	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/checks/promcheck"
+	"github.com/readyctl/readyctl/internal/probetest"
 )
 
 // probe decodes a `prometheus:` block the way the loader does (strictly,
@@ -21,14 +22,7 @@ import (
 func probe(t *testing.T, block string) *promcheck.Probe {
 	t.Helper()
 	p := promcheck.New()
-	dec := yaml.NewDecoder(strings.NewReader(block))
-	dec.KnownFields(true)
-	if err := dec.Decode(p); err != nil {
-		t.Fatalf("decode %q: %v", block, err)
-	}
-	if err := p.Validate(); err != nil {
-		t.Fatalf("validate %q: %v", block, err)
-	}
+	probetest.Load(t, p, block)
 	return p
 }
 

@@ -3,12 +3,9 @@ package redischeck
 import (
 	"io"
 	"net"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/readyctl/readyctl/internal/probetest"
 )
@@ -22,13 +19,7 @@ const secret = "R3dis-s3cret-pw"
 func decode(t *testing.T, url, opts string) *Probe {
 	t.Helper()
 	p := New()
-	if strings.TrimSpace(opts) != "" {
-		dec := yaml.NewDecoder(strings.NewReader(opts))
-		dec.KnownFields(true)
-		if err := dec.Decode(p); err != nil {
-			t.Fatalf("decode %q: %v", opts, err)
-		}
-	}
+	probetest.Decode(t, p, opts)
 	p.URL = url
 	if err := p.Validate(); err != nil {
 		t.Fatalf("validate: %v", err)

@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/readyctl/readyctl/checks"
+	"github.com/readyctl/readyctl/internal/probetest"
 )
 
 // probeFrom decodes a tls block strictly into the factory's defaults, the
@@ -21,14 +22,7 @@ import (
 func probeFrom(t testing.TB, block string) *Probe {
 	t.Helper()
 	p := New().(*Probe)
-	dec := yaml.NewDecoder(strings.NewReader(block))
-	dec.KnownFields(true)
-	if err := dec.Decode(p); err != nil {
-		t.Fatalf("decode %q: %v", block, err)
-	}
-	if err := p.Validate(); err != nil {
-		t.Fatalf("validate %q: %v", block, err)
-	}
+	probetest.Load(t, p, block)
 	return p
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,26 +10,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/readyctl/readyctl/internal/probetest"
 )
 
 // TestInterrupt sends SIGINT to a real readyctl process in the middle of a
 // run: it must print the partial report (what finished, and what was cut
 // short) and exit 130.
 func TestInterrupt(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() { // accept and never answer
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	addr := probetest.SilentServer(t)
 	dir := t.TempDir()
 	cl := filepath.Join(dir, "c.yaml")
 	os.WriteFile(cl, []byte(`version: 1
@@ -39,10 +27,10 @@ sections:
   - id: s
     items:
       - id: open-port
-        tcp: {address: "`+l.Addr().String()+`"}
+        tcp: {address: "`+addr+`"}
       - id: stuck
         timeout: 1m
-        http: {url: "http://`+l.Addr().String()+`/"}
+        http: {url: "http://`+addr+`/"}
 `), 0o644)
 
 	cmd := exec.Command(readyctlBinary(t), "check", "-f", cl, "--format", "json")
@@ -54,7 +42,7 @@ sections:
 	time.Sleep(700 * time.Millisecond)
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGINT)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Fatalf("exit: %v, want code 130; stderr: %s", err, stderr.String())

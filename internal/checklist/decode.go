@@ -96,7 +96,10 @@ func decodeDuration(n *yaml.Node, v reflect.Value, path string) []fieldError {
 		return []fieldError{{n, prefix(path) + "expected a duration such as 500ms, 10s or 2m, got " + describe(n)}}
 	}
 	d, err := time.ParseDuration(n.Value)
-	if err != nil || d < 0 {
+	if err == nil && d < 0 {
+		return []fieldError{{n, fmt.Sprintf("%snegative duration %q: must be 0 or more", prefix(path), n.Value)}}
+	}
+	if err != nil {
 		if n.Value == "0" {
 			v.SetInt(0)
 			return nil
@@ -286,4 +289,27 @@ func cleanYAMLError(err error) string {
 		}
 	}
 	return strings.TrimPrefix(s, "yaml: ")
+}
+
+// DecodeBlock decodes a probe block given as YAML text into p exactly as
+// the loader decodes an item's block (strictly, onto p's defaults). It does
+// not call Validate. Tests of probe kinds use it so they configure probes
+// the way a checklist does.
+func DecodeBlock(src string, p any) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		return err
+	}
+	if len(doc.Content) == 0 {
+		return nil // an empty block keeps the defaults
+	}
+	errs := decodeStrict(doc.Content[0], reflect.ValueOf(p).Elem(), "")
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = fmt.Sprintf("%d:%d: %s", e.node.Line, e.node.Column, e.msg)
+	}
+	return fmt.Errorf("%s", strings.Join(msgs, "; "))
 }

@@ -152,3 +152,14 @@ func TestExpectationMessages(t *testing.T) {
 		t.Error("true expression failed")
 	}
 }
+
+// TestNegativeDurationsAreRefused: no probe ever sees a negative duration;
+// the loader points at it.
+func TestNegativeDurationsAreRefused(t *testing.T) {
+	src := "version: 1\nsections:\n  - id: s\n    items:\n      - id: a\n        http: {url: 'http://x', max_latency: -1s}\n"
+	_, err := checklist.Parse("c.yaml", []byte(src), checklist.Options{})
+	want := `c.yaml:6:46: item "a": http.max_latency: negative duration "-1s": must be 0 or more`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}

@@ -8,12 +8,34 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/readyctl/readyctl/checks"
+	"github.com/readyctl/readyctl/internal/checklist"
 )
+
+// Decode configures p from a probe block given as YAML, exactly as the
+// checklist loader does (strict, onto the factory's defaults), without
+// calling Validate; the test fails on a decoding error.
+func Decode(t testing.TB, p checks.Probe, src string) {
+	t.Helper()
+	if err := checklist.DecodeBlock(src, p); err != nil {
+		t.Fatalf("decode %q: %v", src, err)
+	}
+}
+
+// Load is Decode followed by Validate, failing the test on either.
+func Load(t testing.TB, p checks.Probe, src string) {
+	t.Helper()
+	Decode(t, p, src)
+	if err := p.Validate(); err != nil {
+		t.Fatalf("validate %q: %v", src, err)
+	}
+}
 
 // Result is one run of a probe.
 type Result struct {
@@ -85,4 +107,37 @@ func (r Result) Want(t testing.TB, status string, fragments ...string) {
 			t.Errorf("message %q does not contain %q", msg, f)
 		}
 	}
+}
+
+// SilentServer listens on a loopback port, accepts every connection and
+// never answers, until the test ends; it returns host:port. A probe
+// against it can only end by its own deadline.
+func SilentServer(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	return l.Addr().String()
 }
