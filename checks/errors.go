@@ -13,21 +13,6 @@ import (
 	"syscall"
 )
 
-// Reason codes of the report contract. Kinds may add their own short codes.
-const (
-	ReasonAssertion         = "assertion"
-	ReasonTimeout           = "timeout"
-	ReasonConnectionRefused = "connection_refused"
-	ReasonConnectionReset   = "connection_reset"
-	ReasonDNS               = "dns"
-	ReasonTLS               = "tls"
-	ReasonAuth              = "auth"
-	ReasonNoData            = "no_data"
-	ReasonPanic             = "panic"
-	ReasonCanceled          = "canceled"
-	ReasonUnknown           = "error"
-)
-
 // Failure means the target answered, but wrongly: the item's status is
 // "fail". Reason defaults to "assertion".
 type Failure struct {

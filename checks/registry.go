@@ -23,6 +23,10 @@ type Kind struct {
 	// expression of this kind, such as the query a prometheus item sent;
 	// the runner adds their values to the failure message.
 	Context []string
+	// Observations declares every value the kind measures: `expect:` is
+	// type-checked against them at load and `readyctl probes KIND` lists
+	// them.
+	Observations []Observation
 }
 
 var (

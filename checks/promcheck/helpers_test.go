@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/checks/promcheck"

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/checks/promcheck"

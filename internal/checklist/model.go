@@ -6,7 +6,7 @@ package checklist
 import (
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/readyctl/readyctl/checks"
 )

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/checklist"
 	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/signoff"
@@ -259,7 +260,7 @@ func signoffInteractive(ctx context.Context, o *SignoffOptions, cl *checklist.Ch
 		if s := strings.TrimSpace(it.Manual.Instructions); s != "" {
 			fmt.Fprintf(o.IO.ErrOut, "      %s\n", strings.ReplaceAll(s, "\n", "\n      "))
 		}
-		if t.res.Reason != signoff.ReasonMissing {
+		if t.res.Reason != checks.ReasonSignoffMissing {
 			fmt.Fprintf(o.IO.ErrOut, "      now: %s\n", t.res.Message)
 		}
 		answer, err := askDecision(p)

@@ -5,6 +5,8 @@ package report
 
 import (
 	"time"
+
+	"github.com/readyctl/readyctl/checks"
 )
 
 // Schema identifies the JSON report format.
@@ -155,7 +157,7 @@ func (r *Report) Finish(sections []Section, requirementsMet bool) {
 		}
 		// A dependency that did not pass leaves a blocking item unchecked:
 		// that cannot count as ready.
-		if it.Status == Skip && it.Reason == "dependency" && Blocks(it.Severity, r.FailOn) {
+		if it.Status == Skip && it.Reason == checks.ReasonDependency && Blocks(it.Severity, r.FailOn) {
 			ready = false
 		}
 	}

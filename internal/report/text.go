@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/readyctl/readyctl/checks"
 )
 
 func init() { Register("text", renderText) }
@@ -73,7 +75,7 @@ func renderText(w io.Writer, r *Report, o Options) error {
 		}
 		fmt.Fprintf(&b, "\n%s %s  %s\n", p.paint(colours[s.Status], symbols[s.Status]), p.paint(ansiBold, s.Title), p.paint(ansiDim, rate))
 		for _, it := range items {
-			if it.Reason == "not_selected" && !o.Verbose {
+			if it.Reason == checks.ReasonNotSelected && !o.Verbose {
 				continue
 			}
 			dur := ""
@@ -169,7 +171,7 @@ func signoffLine(s Signoff) string {
 
 func allNotSelected(items []Item) bool {
 	for _, it := range items {
-		if it.Reason != "not_selected" {
+		if it.Reason != checks.ReasonNotSelected {
 			return false
 		}
 	}

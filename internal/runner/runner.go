@@ -22,14 +22,6 @@ import (
 	"github.com/readyctl/readyctl/internal/report"
 )
 
-// Reason codes the runner itself assigns.
-const (
-	ReasonNotSelected    = "not_selected"
-	ReasonDependency     = "dependency"
-	ReasonInterrupted    = "interrupted"
-	ReasonSignoffMissing = "signoff_missing"
-)
-
 // DefaultConcurrency is used when Options.Concurrency is 0: most items wait
 // on the network, not the CPU, so this is well above the core count.
 const DefaultConcurrency = 16
@@ -106,7 +98,7 @@ func (r *run) do(parent context.Context) *report.Report {
 		results[i] = r.base(it)
 		if !selected[it.ID] {
 			results[i].Status = report.Skip
-			results[i].Reason = ReasonNotSelected
+			results[i].Reason = checks.ReasonNotSelected
 			results[i].Message = "not selected by --only, --tags or --phase"
 		}
 	}
@@ -255,7 +247,7 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 		// A dependency not in this round passed in an earlier one.
 		if dr := result(d); dr.Status != report.Pass && dr.Status != report.Waived {
 			res.Status = report.Skip
-			res.Reason = ReasonDependency
+			res.Reason = checks.ReasonDependency
 			res.Message = fmt.Sprintf("dependency %q did not pass (%s)", d, dr.Status)
 			return res
 		}
@@ -265,7 +257,7 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 			return r.opts.Signoffs.Manual(it)
 		}
 		res.Status = report.Pending
-		res.Reason = ReasonSignoffMissing
+		res.Reason = checks.ReasonSignoffMissing
 		res.Message = "waiting for a sign-off"
 		if len(it.Manual.Roles) > 0 {
 			res.Message += " by " + strings.Join(it.Manual.Roles, " or ")
@@ -345,7 +337,7 @@ func (r *run) attempt(parent context.Context, it *checklist.Item) (status report
 		if errors.Is(parent.Err(), context.DeadlineExceeded) {
 			return report.Error, checks.ReasonTimeout, fmt.Sprintf("run timeout (--timeout %s) reached while checking", r.opts.Timeout), obs
 		}
-		return report.Error, ReasonInterrupted, "interrupted while checking", obs
+		return report.Error, checks.ReasonInterrupted, "interrupted while checking", obs
 	case ctx.Err() == context.DeadlineExceeded:
 		return report.Error, checks.ReasonTimeout, fmt.Sprintf("no answer within %s: %v", it.Timeout, err), obs
 	}
@@ -362,7 +354,7 @@ func (r *run) notStarted(ctx context.Context, res report.Item) report.Item {
 		res.Message = fmt.Sprintf("not started before the run timeout (--timeout %s)", r.opts.Timeout)
 		return res
 	}
-	res.Status, res.Reason, res.Message = report.Skip, ReasonInterrupted, "not run: interrupted"
+	res.Status, res.Reason, res.Message = report.Skip, checks.ReasonInterrupted, "not run: interrupted"
 	return res
 }
 

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/readyctl/readyctl/checks"
+
 	"github.com/readyctl/readyctl/internal/checklist"
 	"github.com/readyctl/readyctl/internal/redact"
 	"github.com/readyctl/readyctl/internal/report"
@@ -23,15 +25,6 @@ const (
 	Expired = "expired"
 	Stale   = "stale"   // what was signed has changed since
 	Invalid = "invalid" // cannot be trusted: edited, bad or unknown key, role not permitted, ...
-)
-
-// Reason codes of items whose sign-off does not count.
-const (
-	ReasonMissing  = "signoff_missing"
-	ReasonExpired  = "signoff_expired"
-	ReasonStale    = "signoff_stale"
-	ReasonInvalid  = "signoff_invalid"
-	ReasonRejected = "signoff_rejected"
 )
 
 // futureSkew is how far in the future a record's creation time may be
@@ -291,7 +284,7 @@ func (b *Book) Manual(it *checklist.Item) report.Item {
 	newest, valid := b.latest(Attest, it.ID)
 	switch {
 	case valid != nil && valid.Record.Decision == Rejected:
-		res.Status, res.Reason = report.Fail, ReasonRejected
+		res.Status, res.Reason = report.Fail, checks.ReasonSignoffRejected
 		res.Message = fmt.Sprintf("%s (%s) answered no", signerName(valid.Record), valid.Record.Role)
 		if valid.Record.Note != "" {
 			res.Message += ": " + b.redactor.String(valid.Record.Note)
@@ -306,7 +299,7 @@ func (b *Book) Manual(it *checklist.Item) report.Item {
 			newest.Record.Created.UTC().Format("2006-01-02"), newest.State, newest.Reason, signHint(it))
 		res.Signoff = b.row(newest)
 	default:
-		res.Status, res.Reason = report.Pending, ReasonMissing
+		res.Status, res.Reason = report.Pending, checks.ReasonSignoffMissing
 		res.Message = "waiting for a sign-off"
 		if len(it.Manual.Roles) > 0 {
 			res.Message += " by " + strings.Join(it.Manual.Roles, " or ")

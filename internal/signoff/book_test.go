@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/checklist"
 	"github.com/readyctl/readyctl/internal/report"
 )
@@ -258,7 +259,7 @@ func editFile(t *testing.T, path, old, new string) {
 func TestManualOutcomes(t *testing.T) {
 	f := newFixture(t, "production", false)
 	it := f.item("rollback-tested")
-	if res := f.open().Manual(it); res.Status != report.Pending || res.Reason != ReasonMissing ||
+	if res := f.open().Manual(it); res.Status != report.Pending || res.Reason != checks.ReasonSignoffMissing ||
 		res.Message != "waiting for a sign-off by qa-lead or devops-engineer: readyctl signoff rollback-tested --role ROLE" {
 		t.Errorf("no record: %+v", res)
 	}
@@ -266,7 +267,7 @@ func TestManualOutcomes(t *testing.T) {
 	staging := f.record(Attest, "rollback-tested", "qa-lead")
 	staging.Environment = "staging"
 	f.write(staging, nil)
-	if res := f.open().Manual(it); res.Status != report.Pending || res.Reason != ReasonMissing {
+	if res := f.open().Manual(it); res.Status != report.Pending || res.Reason != checks.ReasonSignoffMissing {
 		t.Errorf("staging record in production: %+v", res)
 	}
 	// An expired one is shown, and says so.
@@ -274,7 +275,7 @@ func TestManualOutcomes(t *testing.T) {
 	old.Created = now.Add(-40 * 24 * time.Hour)
 	f.write(old, nil)
 	res := f.open().Manual(it)
-	if res.Status != report.Pending || res.Reason != ReasonExpired || !strings.Contains(res.Message, "is expired: older than signoff.max_age 30d") || res.Signoff == nil || res.Signoff.State != Expired {
+	if res.Status != report.Pending || res.Reason != checks.ReasonSignoffExpired || !strings.Contains(res.Message, "is expired: older than signoff.max_age 30d") || res.Signoff == nil || res.Signoff.State != Expired {
 		t.Errorf("expired: %+v", res)
 	}
 	// A valid one passes, with who signed in the item.
@@ -288,7 +289,7 @@ func TestManualOutcomes(t *testing.T) {
 	no.Created, no.Decision, no.Note = now.Add(-time.Hour), Rejected, "restore took 3h"
 	f.write(no, nil)
 	res = f.open().Manual(it)
-	if res.Status != report.Fail || res.Reason != ReasonRejected || res.Message != "Alice Example <alice@example.com> (qa-lead) answered no: restore took 3h" {
+	if res.Status != report.Fail || res.Reason != checks.ReasonSignoffRejected || res.Message != "Alice Example <alice@example.com> (qa-lead) answered no: restore took 3h" {
 		t.Errorf("rejected: %+v", res)
 	}
 }

@@ -27,7 +27,7 @@ import (
 	"syscall"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/readyctl/readyctl/checks"
 	_ "github.com/readyctl/readyctl/checks/loadcheck" // registers the load kind
