@@ -3,11 +3,7 @@
 // Renderers only render: they never decide the verdict or an exit code.
 package report
 
-import (
-	"time"
-
-	"github.com/readyctl/readyctl/checks"
-)
+import "time"
 
 // Schema identifies the JSON report format.
 const Schema = "readyctl.report/v1"
@@ -47,6 +43,24 @@ type Report struct {
 	Interrupted bool `json:"interrupted,omitempty"`
 	// FailOn is the lowest severity that blocks ("critical" or "warning").
 	FailOn string `json:"fail_on,omitempty"`
+	// Selection records what --phase/--only/--tags/--skip/--exclude-tags
+	// asked for; nil when nothing was filtered.
+	Selection *Selection `json:"selection,omitempty"`
+	// Rounds is how many rounds a --wait run took.
+	Rounds int `json:"rounds,omitempty"`
+
+	// approvalsUnmet is set by Finish when the sign-off layer said a
+	// run-level requirement is unmet without a Required row explaining it.
+	approvalsUnmet bool
+}
+
+// Selection is what a run was asked to check.
+type Selection struct {
+	Phase       string   `json:"phase,omitempty"`
+	Only        []string `json:"only,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	Skip        []string `json:"skip,omitempty"`
+	ExcludeTags []string `json:"exclude_tags,omitempty"`
 }
 
 // ChecklistInfo identifies exactly which checklist was run.
@@ -91,6 +105,9 @@ type Item struct {
 	Observations map[string]any `json:"observations"`
 	// Waiver or sign-off details, when one applies.
 	Signoff *Signoff `json:"signoff,omitempty"`
+	// FirstPassMS is when (ms after the start) the item first passed, in
+	// --wait runs.
+	FirstPassMS int64 `json:"first_pass_ms,omitempty"`
 }
 
 // Signoff is one person's attestation, approval or waiver as it stands in
@@ -114,6 +131,9 @@ type Signoff struct {
 	Key string `json:"key,omitempty"`
 	// Record is the file the sign-off was read from.
 	Record string `json:"record,omitempty"`
+	// Required is set on the rows of roles the policy requires
+	// (signoff.require): such a row that is not valid blocks the verdict.
+	Required bool `json:"required,omitempty"`
 }
 
 // Blocks reports whether an item of this severity blocks the verdict under
@@ -129,13 +149,12 @@ func Blocks(severity, failOn string) bool {
 }
 
 // Finish computes the summary, section outcomes and the verdict from the
-// items. It is the one place the verdict is decided. requirementsMet is
-// false when a run-level requirement (such as a required sign-off) is
-// missing.
+// items. It is the one place the verdict is decided, and it decides it by
+// Blocking(): ready exactly when nothing blocks. requirementsMet is false
+// when a run-level requirement (such as a required sign-off) is missing.
 func (r *Report) Finish(sections []Section, requirementsMet bool) {
 	r.Schema = Schema
 	r.Summary = Summary{Total: len(r.Items)}
-	ready := requirementsMet && !r.Interrupted
 	for _, it := range r.Items {
 		switch it.Status {
 		case Pass:
@@ -151,33 +170,20 @@ func (r *Report) Finish(sections []Section, requirementsMet bool) {
 		case Waived:
 			r.Summary.Waived++
 		}
-		bad := it.Status == Fail || it.Status == Error || it.Status == Pending
-		if bad && Blocks(it.Severity, r.FailOn) {
-			ready = false
-		}
-		// A dependency that did not pass leaves a blocking item unchecked:
-		// that cannot count as ready.
-		if it.Status == Skip && it.Reason == checks.ReasonDependency && Blocks(it.Severity, r.FailOn) {
-			ready = false
-		}
 	}
 	r.Sections = make([]Section, 0, len(sections))
 	for _, s := range sections {
-		s = r.sectionOutcome(s)
-		if s.MinPassRate != nil && s.Status == Fail && s.PassRate < *s.MinPassRate {
-			ready = false
-		}
-		r.Sections = append(r.Sections, s)
+		r.Sections = append(r.Sections, r.sectionOutcome(s))
 	}
 	if r.Signoffs == nil {
 		r.Signoffs = []Signoff{}
 	}
+	r.approvalsUnmet = !requirementsMet
 	r.Verdict = NotReady
-	if ready {
+	if len(r.Blocking()) == 0 {
 		r.Verdict = Ready
 	}
 }
-
 func (r *Report) sectionOutcome(s Section) Section {
 	var counted, passed int
 	worst := Skip

@@ -46,11 +46,13 @@ func renderText(w io.Writer, r *Report, o Options) error {
 	if title == "" {
 		title = r.Checklist.Path
 	}
-	fmt.Fprintf(&b, "%s", p.paint(ansiBold, title))
+	fmt.Fprintf(&b, "%s", p.paint(ansiBold, termSafe(title)))
 	if r.Environment != "" {
-		fmt.Fprintf(&b, " · %s", r.Environment)
+		fmt.Fprintf(&b, " · %s", termSafe(r.Environment))
 	}
-	fmt.Fprintf(&b, "\n%s\n", p.paint(ansiDim, fmt.Sprintf("%s · sha256 %s · %s", r.Checklist.Path, short(r.Checklist.SHA256), r.StartedAt.Format(time.RFC3339))))
+	fmt.Fprintf(&b, "\n%s\n", p.paint(ansiDim, fmt.Sprintf("%s · sha256 %s · %s", termSafe(r.Checklist.Path), short(r.Checklist.SHA256), r.StartedAt.Format(time.RFC3339))))
+	blockers := r.Blocking()
+	blocked := blockedSet(blockers)
 
 	idWidth := 0
 	for _, it := range r.Items {
@@ -73,7 +75,11 @@ func renderText(w io.Writer, r *Report, o Options) error {
 				rate += fmt.Sprintf(" (min %.0f%%)", *s.MinPassRate*100)
 			}
 		}
-		fmt.Fprintf(&b, "\n%s %s  %s\n", p.paint(colours[s.Status], symbols[s.Status]), p.paint(ansiBold, s.Title), p.paint(ansiDim, rate))
+		sym, colour := symbols[s.Status], colours[s.Status]
+		if problem(s.Status) && !blocked.sections[s.ID] {
+			sym, colour = symbolWarn, ansiYellow // a problem that does not block
+		}
+		fmt.Fprintf(&b, "\n%s %s  %s\n", p.paint(colour, sym), p.paint(ansiBold, termSafe(s.Title)), p.paint(ansiDim, rate))
 		for _, it := range items {
 			if it.Reason == checks.ReasonNotSelected && !o.Verbose {
 				continue
@@ -82,11 +88,15 @@ func renderText(w io.Writer, r *Report, o Options) error {
 			if it.DurationMS > 0 || it.Attempts > 0 {
 				dur = (time.Duration(it.DurationMS) * time.Millisecond).String()
 			}
-			title := it.Title
-			if title == it.ID {
+			title := termSafe(it.Title)
+			if it.Title == it.ID {
 				title = "" // an untitled item: its id says it all
 			}
-			fmt.Fprintf(&b, "  %s %-*s  %s  %s\n", p.paint(colours[it.Status], symbols[it.Status]), idWidth, it.ID, title, p.paint(ansiDim, dur))
+			colour := colours[it.Status]
+			if problem(it.Status) && !blocked.items[it.ID] {
+				colour = ansiYellow
+			}
+			fmt.Fprintf(&b, "  %s %-*s  %s  %s\n", p.paint(colour, symbols[it.Status]), idWidth, termSafe(it.ID), title, p.paint(ansiDim, dur))
 			if it.Status == Pass && !o.Verbose {
 				continue
 			}
@@ -98,12 +108,12 @@ func renderText(w io.Writer, r *Report, o Options) error {
 				detail += " [" + it.Severity + "]"
 			}
 			if it.Message != "" {
-				detail += ": " + it.Message
+				detail += ": " + termSafe(it.Message)
 			}
 			if it.Attempts > 1 {
 				detail += fmt.Sprintf(" after %d attempts", it.Attempts)
 			}
-			fmt.Fprintf(&b, "      %s\n", p.paint(colours[it.Status], detail))
+			fmt.Fprintf(&b, "      %s\n", p.paint(colour, detail))
 			if it.Signoff != nil {
 				fmt.Fprintf(&b, "      %s\n", signoffLine(*it.Signoff))
 			}
@@ -112,7 +122,7 @@ func renderText(w io.Writer, r *Report, o Options) error {
 				max = 0
 			}
 			if kv := keyObservations(it.Observations, max); len(kv) > 0 {
-				fmt.Fprintf(&b, "      %s\n", p.paint(ansiDim, strings.Join(kv, " ")))
+				fmt.Fprintf(&b, "      %s\n", p.paint(ansiDim, termSafe(strings.Join(kv, " "))))
 			}
 		}
 	}
@@ -120,6 +130,12 @@ func renderText(w io.Writer, r *Report, o Options) error {
 		fmt.Fprintf(&b, "\n%s\n", p.paint(ansiBold, "Sign-offs"))
 		for _, s := range r.Signoffs {
 			fmt.Fprintf(&b, "  %s\n", signoffLine(s))
+		}
+	}
+	if len(blockers) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", p.paint(ansiBold, "Blocking"))
+		for _, bl := range blockers {
+			fmt.Fprintf(&b, "  %s\n", p.paint(ansiRed, termSafe(bl.String())))
 		}
 	}
 	s := r.Summary
@@ -130,9 +146,9 @@ func renderText(w io.Writer, r *Report, o Options) error {
 	if r.Interrupted {
 		verdict += p.paint(ansiYellow, " (interrupted: partial report)")
 	}
-	fmt.Fprintf(&b, "\n%s  %d pass · %d fail · %d error · %d skip · %d pending · %d waived  (%d items in %s)\n",
+	fmt.Fprintf(&b, "\n%s  %d pass · %d fail · %d error · %d skip · %d pending · %d waived  (%d items in %s%s%s)\n",
 		verdict, s.Pass, s.Fail, s.Error, s.Skip, s.Pending, s.Waived, s.Total,
-		(time.Duration(r.DurationMS) * time.Millisecond).String())
+		(time.Duration(r.DurationMS) * time.Millisecond).String(), notSelectedNote(r.Items), roundsNote(r.Rounds))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -142,7 +158,7 @@ func signoffLine(s Signoff) string {
 	if !s.Date.IsZero() {
 		date = s.Date.UTC().Format("2006-01-02")
 	}
-	name := s.Name
+	name := termSafe(s.Name)
 	if name == "" {
 		name = "-"
 	}
@@ -150,6 +166,7 @@ func signoffLine(s Signoff) string {
 	if s.RoleTitle != "" {
 		what = s.RoleTitle
 	}
+	what = termSafe(what)
 	if s.Item != "" {
 		what = strings.TrimSpace(what + " on " + s.Item)
 	}
@@ -158,15 +175,59 @@ func signoffLine(s Signoff) string {
 		line += " [" + s.Decision + "]"
 	}
 	if s.Reason != "" {
-		line += " (" + s.Reason + ")"
+		line += " (" + termSafe(s.Reason) + ")"
 	}
 	if !s.Expires.IsZero() {
 		line += " until " + s.Expires.UTC().Format("2006-01-02")
 	}
 	if s.Note != "" {
-		line += ": " + s.Note
+		line += ": " + termSafe(s.Note)
 	}
 	return line
+}
+
+// symbolWarn marks a section whose problems do not block the verdict.
+const symbolWarn = "⚠"
+
+func problem(s Status) bool { return s == Fail || s == Error || s == Pending }
+
+// blocked indexes Blocking() for renderers: which items block, and which
+// sections hold something that blocks (an item or their min_pass_rate).
+type blocked struct{ items, sections map[string]bool }
+
+func blockedSet(bs []Blocker) blocked {
+	out := blocked{items: map[string]bool{}, sections: map[string]bool{}}
+	for _, b := range bs {
+		if b.Item != "" {
+			out.items[b.Item] = true
+		}
+		if b.Section != "" {
+			out.sections[b.Section] = true
+		}
+	}
+	return out
+}
+
+// notSelectedNote counts the items left out of a rendering because the
+// selection did not include them.
+func notSelectedNote(items []Item) string {
+	n := 0
+	for _, it := range items {
+		if it.Reason == checks.ReasonNotSelected {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d not selected", n)
+}
+
+func roundsNote(rounds int) string {
+	if rounds <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(", %d rounds", rounds)
 }
 
 func allNotSelected(items []Item) bool {
