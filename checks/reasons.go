@@ -28,6 +28,9 @@ const (
 	ReasonDependency          = "dependency"
 	ReasonIntrusiveNotAllowed = "intrusive_not_allowed"
 
+	// Passed, but not continuously for --stable-for by the end of --wait.
+	ReasonUnstable = "unstable"
+
 	// Sign-offs.
 	ReasonSignoffMissing      = "signoff_missing"
 	ReasonSignoffExpired      = "signoff_expired"

@@ -13,8 +13,11 @@ type Observer interface {
 	ItemStarted(id string)
 	ItemProgress(id, line string)
 	Finished(res report.Item)
-	// Waiting is called in --wait mode between rounds.
-	Waiting(round int, notPassing []string, next time.Duration)
+	// Waiting is called in --wait mode between rounds with what still
+	// blocks, a few words each ("auth-service: status was 503", "qa-lead
+	// approval missing"); an observer shows it as one line. Without an
+	// Observer the runner logs that line instead.
+	Waiting(round int, blocking []string, next time.Duration)
 }
 
 type nopObserver struct{}

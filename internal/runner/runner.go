@@ -33,13 +33,40 @@ type Options struct {
 	Only        []string      // item ids
 	Tags        []string      // any of
 	Phase       string
+	// Skip and ExcludeTags leave items out whatever else selects them,
+	// even when a selected item depends on them: the dependent is then
+	// reported as skipped (reason dependency) and blocks like a failure
+	// if its severity blocks. An excluded item is never run to make a
+	// selected one checkable, and never assumed to pass.
+	Skip        []string      // item ids
+	ExcludeTags []string      // any of
 	Wait        time.Duration // re-run until ready or this passes; 0 = once
-	FailOn      string        // "critical" (default) or "warning"
-	Observer    Observer      // nil = silent
-	Signoffs    Signoffs      // nil = every manual item is pending
-	Logger      *slog.Logger  // nil = discard
-	Now         func() time.Time
+	// StableFor: the verdict counts only once every blocking probe has
+	// passed continuously for this long (re-run each round meanwhile). A
+	// probe that has not by the end is failed with reason unstable.
+	StableFor time.Duration
+	FailOn    string   // "critical" (default) or "warning"
+	Observer  Observer // nil = silent (a --wait round is then logged)
+	Signoffs  Signoffs // nil = every manual item is pending
+	// ReloadSignoffs is called before every --wait round after the first;
+	// its result replaces Signoffs, so a sign-off written during the wait
+	// counts. An error is logged and the previous Signoffs kept.
+	ReloadSignoffs func(ctx context.Context) (Signoffs, error)
+	Logger         *slog.Logger // nil = discard
+	Clock          Clock        // nil = the real clock
 }
+
+// Clock is the runner's time: backoff between --wait rounds, retry delays,
+// durations. Tests pass a fake one so that waiting costs no real time.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // Signoffs decides what people have signed: manual items, waivers of
 // failing items, and run-level requirements. internal/signoff implements
@@ -58,8 +85,8 @@ type Signoffs interface {
 // When ctx is cancelled (SIGINT), running probes are cancelled and the
 // report says what was measured so far, with Interrupted set.
 func Run(ctx context.Context, cl *checklist.Checklist, opts Options) *report.Report {
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = realClock{}
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
@@ -84,7 +111,8 @@ type run struct {
 }
 
 func (r *run) do(parent context.Context) *report.Report {
-	start := r.opts.Now()
+	clock := r.opts.Clock
+	start := clock.Now()
 	ctx := parent
 	if r.opts.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -94,73 +122,92 @@ func (r *run) do(parent context.Context) *report.Report {
 	items := r.cl.Items()
 	selected := r.selection(items)
 	results := make([]report.Item, len(items))
+	todo := make([]int, 0, len(items))
 	for i, it := range items {
 		results[i] = r.base(it)
-		if !selected[it.ID] {
+		if why, ok := selected[it.ID]; !ok || why != "" {
 			results[i].Status = report.Skip
 			results[i].Reason = checks.ReasonNotSelected
 			results[i].Message = "not selected by --only, --tags or --phase"
+			if why != "" {
+				results[i].Message = why
+			}
+			continue
 		}
+		todo = append(todo, i)
 	}
-	todo := make([]int, 0, len(items))
-	for i, it := range items {
-		if selected[it.ID] {
-			todo = append(todo, i)
-		}
-	}
-
-	var deadline time.Time
-	if r.opts.Wait > 0 {
-		deadline = start.Add(r.opts.Wait)
-	}
+	w := &waiter{run: r, items: items, results: results, start: start, first: map[int]time.Time{}, since: map[int]time.Time{}}
+	deadline := start.Add(r.opts.Wait)
 	backoff := 500 * time.Millisecond
 	for round := 1; ; round++ {
-		r.opts.Observer.Started(len(todo))
-		r.round(ctx, items, todo, results)
-		rep := r.report(parent, start, results)
-		if r.opts.Wait <= 0 || rep.Verdict == report.Ready || ctx.Err() != nil {
-			return rep
-		}
-		remaining := time.Until(deadline)
-		if remaining <= 0 {
-			return rep
-		}
-		// Re-run what is not passing; what passed stays passed.
-		var again []int
-		var names []string
-		for _, i := range todo {
-			if results[i].Status != report.Pass && results[i].Status != report.Waived {
-				again = append(again, i)
-				names = append(names, items[i].ID)
+		if round > 1 && r.opts.ReloadSignoffs != nil {
+			if s, err := r.opts.ReloadSignoffs(ctx); err != nil {
+				r.opts.Logger.Warn("re-reading sign-offs failed; keeping the previous ones", "err", err)
+			} else {
+				r.opts.Signoffs = s
 			}
 		}
-		todo = again
+		r.opts.Observer.Started(len(todo))
+		finished := r.round(ctx, items, todo, results)
+		w.observe(todo, finished)
+		rep := r.report(parent, start, results, w, round)
+		if (r.opts.Wait <= 0 && r.opts.StableFor <= 0) || ctx.Err() != nil {
+			return rep
+		}
+		now := clock.Now()
+		unstable := w.unstable(now)
+		if rep.Verdict == report.Ready && len(unstable) == 0 {
+			return rep
+		}
+		blockers := rep.Blocking()
+		remaining := deadline.Sub(now)
+		if remaining <= 0 || !w.canChange(rep, blockers, unstable) {
+			if len(unstable) > 0 {
+				// Not proven stable: that is a failure of the item, which
+				// then blocks through the one rule.
+				w.failUnstable(unstable, now)
+				rep = r.report(parent, start, results, w, round)
+			}
+			return rep
+		}
+		todo = w.again()
 		sleep := min(backoff, remaining)
-		r.opts.Observer.Waiting(round, names, sleep)
-		r.opts.Logger.Info("not ready yet, waiting", "round", round, "not_passing", strings.Join(names, ","), "retry_in", sleep.Round(time.Millisecond))
+		lines := w.describe(blockers, unstable, now)
+		if _, quiet := r.opts.Observer.(nopObserver); quiet {
+			// No live progress line to collide with: one log line.
+			r.opts.Logger.Info("not ready yet, waiting", "round", round, "blocking", strings.Join(lines, "; "), "retry_in", sleep.Round(time.Millisecond))
+		} else {
+			r.opts.Observer.Waiting(round, lines, sleep)
+		}
 		select {
 		case <-ctx.Done():
-			return r.report(parent, start, results)
-		case <-time.After(sleep):
+			return r.report(parent, start, results, w, round)
+		case <-clock.After(sleep):
 		}
 		backoff = min(backoff*2, 5*time.Second)
 	}
 }
 
 // selection applies --only/--tags/--phase and pulls in the dependencies of
-// what is selected: an item cannot be judged without them.
-func (r *run) selection(items []*checklist.Item) map[string]bool {
+// what is selected: an item cannot be judged without them. --skip and
+// --exclude-tags win over everything, dependencies included. The map holds
+// every selected id with "", and every excluded one with why.
+func (r *run) selection(items []*checklist.Item) map[string]string {
 	byID := map[string]*checklist.Item{}
 	for _, it := range items {
 		byID[it.ID] = it
 	}
-	sel := map[string]bool{}
+	sel := map[string]string{}
 	var add func(it *checklist.Item)
 	add = func(it *checklist.Item) {
-		if sel[it.ID] {
+		if _, seen := sel[it.ID]; seen {
 			return
 		}
-		sel[it.ID] = true
+		if why := r.excluded(it); why != "" {
+			sel[it.ID] = why
+			return
+		}
+		sel[it.ID] = ""
 		for _, d := range it.DependsOn {
 			if dep, ok := byID[d]; ok {
 				add(dep)
@@ -173,6 +220,19 @@ func (r *run) selection(items []*checklist.Item) map[string]bool {
 		}
 	}
 	return sel
+}
+
+// excluded says why --skip or --exclude-tags leaves an item out, or "".
+func (r *run) excluded(it *checklist.Item) string {
+	if slices.Contains(r.opts.Skip, it.ID) {
+		return "excluded by --skip"
+	}
+	for _, t := range r.opts.ExcludeTags {
+		if slices.Contains(it.Tags, t) {
+			return "excluded by --exclude-tags " + t
+		}
+	}
+	return ""
 }
 
 func (r *run) matches(it *checklist.Item) bool {
@@ -193,6 +253,14 @@ func (r *run) matches(it *checklist.Item) bool {
 	return true
 }
 
+func (r *run) selectionInfo() *report.Selection {
+	o := r.opts
+	if o.Phase == "" && len(o.Only)+len(o.Tags)+len(o.Skip)+len(o.ExcludeTags) == 0 {
+		return nil
+	}
+	return &report.Selection{Phase: o.Phase, Only: o.Only, Tags: o.Tags, Skip: o.Skip, ExcludeTags: o.ExcludeTags}
+}
+
 func (r *run) base(it *checklist.Item) report.Item {
 	return report.Item{
 		ID: it.ID, Section: it.Section.ID, Title: r.redactor.String(it.Title), Kind: it.Kind,
@@ -200,8 +268,9 @@ func (r *run) base(it *checklist.Item) report.Item {
 	}
 }
 
-// round runs the items at indexes todo, each after its dependencies.
-func (r *run) round(ctx context.Context, items []*checklist.Item, todo []int, results []report.Item) {
+// round runs the items at indexes todo, each after its dependencies, and
+// returns when each finished (by the run's clock).
+func (r *run) round(ctx context.Context, items []*checklist.Item, todo []int, results []report.Item) map[int]time.Time {
 	index := map[string]int{}
 	for i, it := range items {
 		index[it.ID] = i
@@ -212,7 +281,8 @@ func (r *run) round(ctx context.Context, items []*checklist.Item, todo []int, re
 	}
 	sem := make(chan struct{}, r.opts.Concurrency)
 	var wg sync.WaitGroup
-	var mu sync.Mutex // guards results across goroutines
+	var mu sync.Mutex // guards results and finished across goroutines
+	finished := make(map[int]time.Time, len(todo))
 	for _, i := range todo {
 		wg.Add(1)
 		go func(i int) {
@@ -226,11 +296,13 @@ func (r *run) round(ctx context.Context, items []*checklist.Item, todo []int, re
 			})
 			mu.Lock()
 			results[i] = res
+			finished[i] = r.opts.Clock.Now()
 			mu.Unlock()
 			r.opts.Observer.Finished(res)
 		}(i)
 	}
 	wg.Wait()
+	return finished
 }
 
 func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{}, done map[string]chan struct{}, result func(string) report.Item) report.Item {
@@ -249,6 +321,10 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 			res.Status = report.Skip
 			res.Reason = checks.ReasonDependency
 			res.Message = fmt.Sprintf("dependency %q did not pass (%s)", d, dr.Status)
+			if dr.Reason == checks.ReasonNotSelected {
+				// --skip/--exclude-tags left it out: unchecked is not passed.
+				res.Message = fmt.Sprintf("dependency %q was not checked (%s)", d, dr.Message)
+			}
 			return res
 		}
 	}
@@ -271,7 +347,7 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 		return r.notStarted(ctx, res)
 	}
 	r.opts.Observer.ItemStarted(it.ID)
-	start := time.Now()
+	start := r.opts.Clock.Now()
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
 		status, reason, msg, obs := r.attempt(ctx, it)
@@ -286,13 +362,13 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 		r.opts.Logger.Debug("attempt failed, retrying", "item", it.ID, "attempt", attempt, "status", status, "reason", reason, "message", res.Message)
 		select {
 		case <-ctx.Done():
-		case <-time.After(it.RetryDelay):
+		case <-r.opts.Clock.After(it.RetryDelay):
 		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	res.DurationMS = time.Since(start).Milliseconds()
+	res.DurationMS = r.opts.Clock.Now().Sub(start).Milliseconds()
 	if (res.Status == report.Fail || res.Status == report.Error) && r.opts.Signoffs != nil {
 		res = r.opts.Signoffs.Waive(it, res)
 	}
@@ -358,15 +434,20 @@ func (r *run) notStarted(ctx context.Context, res report.Item) report.Item {
 	return res
 }
 
-func (r *run) report(parent context.Context, start time.Time, results []report.Item) *report.Report {
+func (r *run) report(parent context.Context, start time.Time, results []report.Item, w *waiter, round int) *report.Report {
 	rep := &report.Report{
 		Checklist:   report.ChecklistInfo{Name: r.redactor.String(r.cl.Name), Path: r.cl.Path, SHA256: r.cl.SHA256},
 		Environment: r.cl.Environment,
 		StartedAt:   start.UTC(),
-		DurationMS:  r.opts.Now().Sub(start).Milliseconds(),
+		DurationMS:  r.opts.Clock.Now().Sub(start).Milliseconds(),
 		Items:       slices.Clone(results),
 		Interrupted: errors.Is(parent.Err(), context.Canceled),
 		FailOn:      r.opts.FailOn,
+		Selection:   r.selectionInfo(),
+	}
+	if r.opts.Wait > 0 {
+		rep.Rounds = round
+		w.stamp(rep.Items)
 	}
 	met := true
 	if r.opts.Signoffs != nil {
