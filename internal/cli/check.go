@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,7 @@ type CheckOptions struct {
 	FailOn      string
 	SignoffDir  string
 	Wait        time.Duration
+	StableFor   time.Duration
 	NoColor     bool
 	Verbose     bool
 	Pushgateway string
@@ -94,6 +96,7 @@ func checkOptions(f *Factory, cmd *cobra.Command) (*CheckOptions, error) {
 		FailOn:      v.GetString("fail-on"),
 		SignoffDir:  v.GetString("signoffs"),
 		Wait:        v.GetDuration("wait"),
+		StableFor:   v.GetDuration("stable-for"),
 		NoColor:     v.GetBool("no-color"),
 		Verbose:     v.GetBool("verbose"),
 		Pushgateway: v.GetString("pushgateway"),
@@ -123,8 +126,11 @@ func checkOptions(f *Factory, cmd *cobra.Command) (*CheckOptions, error) {
 	if o.Concurrency < 1 {
 		return nil, usageErrorf("--concurrency %d: must be at least 1", o.Concurrency)
 	}
-	if o.Timeout < 0 || o.Wait < 0 {
-		return nil, usageErrorf("--timeout and --wait must not be negative")
+	if o.Timeout < 0 || o.Wait < 0 || o.StableFor < 0 {
+		return nil, usageErrorf("--timeout, --wait and --stable-for must not be negative")
+	}
+	if o.StableFor > 0 && o.Wait <= o.StableFor {
+		return nil, usageErrorf("--stable-for %s needs a longer --wait (got %s): stability is measured while waiting", o.StableFor, o.Wait)
 	}
 	return o, nil
 }
@@ -153,6 +159,7 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 		Concurrency: o.Concurrency, Timeout: o.Timeout,
 		Only: o.Only, Tags: o.Tags, Phase: o.Phase, Wait: o.Wait, FailOn: o.FailOn,
 		Observer: observer, Logger: logger, Signoffs: o.signoffs,
+		StableFor: o.StableFor, ReloadSignoffs: reloadSignoffs(o, cl),
 	})
 	if stopper, ok := observer.(interface{ Stop() }); ok {
 		stopper.Stop() // clear the progress line before the report
@@ -174,6 +181,18 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 		return ErrNotReady
 	}
 	return nil
+}
+
+// reloadSignoffs re-reads the sign-off directory for each --wait round, so
+// that a person who signs during the wait turns the verdict green. Problems
+// with records were logged once at the start; a reload stays quiet.
+func reloadSignoffs(o *CheckOptions, cl *checklist.Checklist) func(context.Context) (runner.Signoffs, error) {
+	if o.signoffs == nil || o.Wait <= 0 {
+		return nil
+	}
+	quiet := *o
+	quiet.IO = &IOStreams{In: o.IO.In, Out: io.Discard, ErrOut: io.Discard}
+	return func(ctx context.Context) (runner.Signoffs, error) { return openSignoffs(ctx, &quiet, cl) }
 }
 
 // deliver writes the report to stdout and to every -o file.
@@ -244,6 +263,7 @@ func addRunFlags(fs *pflag.FlagSet) {
 	fs.String("fail-on", "critical", "lowest severity that blocks: critical or warning")
 	fs.String("signoffs", "", "sign-off directory (default .readyctl/signoffs beside the checklist)")
 	fs.Duration("wait", 0, "re-check what is not passing, with backoff, until ready or this long has passed")
+	fs.Duration("stable-for", 0, "with --wait: count the verdict only once every blocking probe has passed continuously this long")
 	fs.Bool("no-color", false, "no colours, even on a terminal")
 	fs.BoolP("verbose", "v", false, "log each attempt on stderr and show every observation")
 	fs.String("pushgateway", "", "push the run's metrics to this Prometheus Pushgateway URL (job readyctl)")

@@ -119,7 +119,7 @@ func (p *progress) ItemStarted(id string) {
 func (p *progress) ItemProgress(id, line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.detail[id] = line
+	p.detail[id] = report.TermSafe(line)
 }
 
 func (p *progress) Finished(res report.Item) {
@@ -130,8 +130,20 @@ func (p *progress) Finished(res report.Item) {
 	p.done++
 }
 
-func (p *progress) Waiting(round int, notPassing []string, next time.Duration) {
+// Waiting prints one lasting line per --wait round (what still blocks and
+// why), clearing the live line first so the two never collide; the live
+// line then says what it waits for.
+func (p *progress) Waiting(round int, blocking []string, next time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.waiting = fmt.Sprintf("round %d: waiting for %s; next check in %s", round, strings.Join(notPassing, ", "), next.Round(100*time.Millisecond))
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\x1b[2K")
+	}
+	const shown = 5
+	what := blocking
+	if len(what) > shown {
+		what = append(what[:shown:shown], fmt.Sprintf("+%d more", len(blocking)-shown))
+	}
+	fmt.Fprintf(p.w, "round %d: not ready: %s\n", round, report.TermSafe(strings.Join(what, "; ")))
+	p.waiting = fmt.Sprintf("round %d done; next check in %s", round, next.Round(100*time.Millisecond))
 }

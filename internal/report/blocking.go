@@ -168,7 +168,7 @@ const briefMax = 80
 
 // brief cuts an item's message down to its point: the first clause, after
 // the expression or address that introduces it ("status == 200: status was
-// 503" -> "status was 503").
+// 503" -> "status was 503"); for a sign-off, before the hint that follows.
 func brief(it Item) string {
 	m := it.Message
 	if m == "" {
@@ -178,8 +178,15 @@ func brief(it Item) string {
 		return string(it.Status)
 	}
 	m, _, _ = strings.Cut(m, "; ")
-	if i := strings.LastIndex(m, ": "); i >= 0 && i+2 < len(m) {
-		m = m[i+2:]
+	switch {
+	case it.Status == Pending || strings.HasPrefix(it.Reason, "signoff_"):
+		// "waiting for a sign-off by qa-lead: readyctl signoff ...": the
+		// why comes first, the hint after.
+		m, _, _ = strings.Cut(m, ": ")
+	default:
+		if i := strings.LastIndex(m, ": "); i >= 0 && i+2 < len(m) {
+			m = m[i+2:]
+		}
 	}
 	m = strings.Join(strings.Fields(m), " ")
 	if utf8.RuneCountInString(m) > briefMax {

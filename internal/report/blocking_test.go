@@ -40,6 +40,8 @@ func TestBlockingIsTheVerdictRule(t *testing.T) {
 		{"info pending does not block", []Item{ok, item("i", "info", Pending, "signoff_missing", "waiting")}, nil, true, nil, nil},
 		{"dependency skip of a critical item", []Item{ok, item("d", "critical", Skip, "dependency", `dependency "db" did not pass (fail)`)}, nil, true, nil,
 			[]string{`d: dependency "db" did not pass (fail)`}},
+		{"pending: the why, not the hint", []Item{ok, item("smoke", "critical", Pending, "signoff_missing", "waiting for a sign-off by qa-lead: readyctl signoff smoke --role qa-lead")}, nil, true, nil,
+			[]string{"smoke: waiting for a sign-off by qa-lead"}},
 		{"no items", nil, nil, true, nil, []string{"the checklist has no items"}},
 		{"nothing selected", []Item{item("a", "critical", Skip, "not_selected", "")}, nil, true,
 			func(r *Report) { r.Selection = &Selection{Phase: "pre-deply"} }, []string{"no item selected by --phase pre-deply"}},

@@ -6,6 +6,9 @@ import (
 	"unicode/utf8"
 )
 
+// TermSafe is termSafe for other writers to a terminal (live progress).
+func TermSafe(s string) string { return termSafe(s) }
+
 // termSafe makes text that came from a target (or a checklist) harmless on
 // a terminal: control characters (ESC, BEL, NUL, backspace, CR, ...), C1
 // controls, bidirectional overrides and invalid UTF-8 are shown as escapes

@@ -74,9 +74,6 @@ func renderMarkdown(w io.Writer, r *Report, _ Options) error {
 			if so.RoleTitle != "" {
 				role = so.RoleTitle
 			}
-			if so.Required {
-				role += " (required)"
-			}
 			if so.Reason != "" {
 				state += ": " + so.Reason
 			}

@@ -175,7 +175,7 @@ func (r *run) do(parent context.Context) *report.Report {
 		lines := w.describe(blockers, unstable, now)
 		if _, quiet := r.opts.Observer.(nopObserver); quiet {
 			// No live progress line to collide with: one log line.
-			r.opts.Logger.Info("not ready yet, waiting", "round", round, "blocking", strings.Join(lines, "; "), "retry_in", sleep.Round(time.Millisecond))
+			r.opts.Logger.Info("not ready yet, waiting", "round", round, "blocking", summary(lines), "retry_in", sleep.Round(time.Millisecond))
 		} else {
 			r.opts.Observer.Waiting(round, lines, sleep)
 		}

@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/readyctl/readyctl/checks"
@@ -105,8 +106,9 @@ func (w *waiter) again() []int {
 }
 
 // canChange: is anything that blocks still able to change by waiting? A
-// probe can be re-run, a sign-off re-read (only with ReloadSignoffs); an
-// item left out, a configuration error, an interrupted run cannot.
+// probe can be re-run, a manual item's sign-off re-read (only with
+// ReloadSignoffs); an item left out, a configuration error, a missing
+// approval, an interrupted run cannot.
 func (w *waiter) canChange(rep *report.Report, blockers []report.Blocker, unstable []int) bool {
 	if len(unstable) > 0 {
 		return true
@@ -128,11 +130,12 @@ func (w *waiter) canChange(rep *report.Report, blockers []report.Blocker, unstab
 					return true
 				}
 			}
-		case b.Role != "":
-			if w.run.opts.ReloadSignoffs != nil {
-				return true
-			}
 		}
+		// A required approval (b.Role) is given to a finished report
+		// (readyctl approve --report): waiting for one would wait for
+		// this run's own end, so it alone never keeps a run waiting.
+		// Sign-offs are still re-read each round while something else
+		// does, so one that arrives meanwhile counts.
 	}
 	return false
 }
@@ -180,4 +183,13 @@ func (w *waiter) stamp(items []report.Item) {
 		// Rounded up: an item that passed at once still says it passed.
 		items[i].FirstPassMS = max(1, (d + time.Millisecond - 1).Milliseconds())
 	}
+}
+
+// summary joins round lines for a log, bounded: the first few and a count.
+func summary(lines []string) string {
+	const shown = 5
+	if len(lines) <= shown {
+		return strings.Join(lines, "; ")
+	}
+	return strings.Join(lines[:shown], "; ") + fmt.Sprintf("; +%d more", len(lines)-shown)
 }

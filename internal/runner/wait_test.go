@@ -225,6 +225,13 @@ func TestWaitStopsWhenNothingBlockingCanChange(t *testing.T) {
 	if rep.Verdict != report.NotReady || rep.Rounds != 1 || clock.elapsed(start) != 0 {
 		t.Errorf("verdict %s, %d rounds, waited %s", rep.Verdict, rep.Rounds, clock.elapsed(start))
 	}
+	// Even with sign-offs re-read: an approval is given to a finished
+	// report, so waiting for it is waiting for this run's own end.
+	rep = runner.Run(context.Background(), cl, runner.Options{Wait: time.Hour, Clock: clock, Signoffs: &book{},
+		ReloadSignoffs: func(context.Context) (runner.Signoffs, error) { return &book{}, nil }})
+	if rep.Verdict != report.NotReady || rep.Rounds != 1 || clock.elapsed(start) != 0 {
+		t.Errorf("with reload: verdict %s, %d rounds, waited %s", rep.Verdict, rep.Rounds, clock.elapsed(start))
+	}
 	// A dependency left out by --skip is not going to be checked either.
 	cl = load(t, `
       - {id: db, fake: {}}
