@@ -217,3 +217,20 @@ func TestTextEscapesTerminalControls(t *testing.T) {
 		}
 	}
 }
+
+// A section whose items passed but one was left unchecked by a failed
+// dependency blocks: it is not drawn as passed.
+func TestBlockingSectionIsNeverGreen(t *testing.T) {
+	r := &Report{FailOn: "critical", Items: []Item{
+		item("db", "critical", Fail, "assertion", "x"),
+		{ID: "api", Section: "other", Title: "api", Severity: "critical", Status: Skip, Reason: "dependency", Message: `dependency "db" did not pass (fail)`},
+		{ID: "web", Section: "other", Title: "web", Severity: "critical", Status: Pass},
+	}}
+	r.Finish([]Section{{ID: "s", Title: "DB"}, {ID: "other", Title: "Apps"}}, true)
+	if out := render(t, "text", r, Options{Color: true}); !strings.Contains(out, ansiRed+symbols[Fail]+ansiReset+" "+ansiBold+"Apps") {
+		t.Errorf("blocking section not drawn failed:\n%q", out)
+	}
+	if md := render(t, "markdown", r, Options{}); !strings.Contains(md, "### ✗ Apps") {
+		t.Errorf("markdown:\n%s", md)
+	}
+}

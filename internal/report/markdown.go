@@ -43,8 +43,11 @@ func renderMarkdown(w io.Writer, r *Report, _ Options) error {
 			continue // nothing of it was selected: no table, no 100 %
 		}
 		sym := symbols[sec.Status]
-		if problem(sec.Status) && !blocked.sections[sec.ID] {
+		switch {
+		case problem(sec.Status) && !blocked.sections[sec.ID]:
 			sym = symbolWarn
+		case !problem(sec.Status) && blocked.sections[sec.ID]:
+			sym = symbols[Fail]
 		}
 		rate := ""
 		if sec.Status != Skip {

@@ -76,8 +76,11 @@ func renderText(w io.Writer, r *Report, o Options) error {
 			}
 		}
 		sym, colour := symbols[s.Status], colours[s.Status]
-		if problem(s.Status) && !blocked.sections[s.ID] {
+		switch {
+		case problem(s.Status) && !blocked.sections[s.ID]:
 			sym, colour = symbolWarn, ansiYellow // a problem that does not block
+		case !problem(s.Status) && blocked.sections[s.ID]:
+			sym, colour = symbols[Fail], ansiRed // e.g. an item left unchecked by a dependency
 		}
 		fmt.Fprintf(&b, "\n%s %s  %s\n", p.paint(colour, sym), p.paint(ansiBold, termSafe(s.Title)), p.paint(ansiDim, rate))
 		for _, it := range items {
