@@ -10,5 +10,6 @@ import (
 	_ "github.com/readyctl/readyctl/checks/promcheck"
 	_ "github.com/readyctl/readyctl/checks/redischeck"
 	_ "github.com/readyctl/readyctl/checks/tcpcheck"
+	_ "github.com/readyctl/readyctl/checks/testscheck"
 	_ "github.com/readyctl/readyctl/checks/tlscheck"
 )
