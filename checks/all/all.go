@@ -9,6 +9,7 @@ import (
 	_ "github.com/readyctl/readyctl/checks/pgcheck"
 	_ "github.com/readyctl/readyctl/checks/promcheck"
 	_ "github.com/readyctl/readyctl/checks/redischeck"
+	_ "github.com/readyctl/readyctl/checks/scancheck"
 	_ "github.com/readyctl/readyctl/checks/tcpcheck"
 	_ "github.com/readyctl/readyctl/checks/testscheck"
 	_ "github.com/readyctl/readyctl/checks/tlscheck"
