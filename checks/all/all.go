@@ -3,6 +3,7 @@
 package all
 
 import (
+	_ "github.com/readyctl/readyctl/checks/dnscheck"
 	_ "github.com/readyctl/readyctl/checks/execcheck"
 	_ "github.com/readyctl/readyctl/checks/httpcheck"
 	_ "github.com/readyctl/readyctl/checks/loadcheck"
