@@ -17,6 +17,8 @@ const (
 	ReasonAuth              = "auth"
 	ReasonNoData            = "no_data"
 	ReasonTooLarge          = "too_large"
+	ReasonParse             = "parse" // evidence (JUnit, SARIF) that is not well formed
+	ReasonStale             = "stale" // evidence older than max_age
 	ReasonConfig            = "config"
 	ReasonPanic             = "panic"
 	ReasonCanceled          = "canceled"

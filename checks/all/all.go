@@ -3,11 +3,15 @@
 package all
 
 import (
+	_ "github.com/readyctl/readyctl/checks/dnscheck"
+	_ "github.com/readyctl/readyctl/checks/execcheck"
 	_ "github.com/readyctl/readyctl/checks/httpcheck"
 	_ "github.com/readyctl/readyctl/checks/loadcheck"
 	_ "github.com/readyctl/readyctl/checks/pgcheck"
 	_ "github.com/readyctl/readyctl/checks/promcheck"
 	_ "github.com/readyctl/readyctl/checks/redischeck"
+	_ "github.com/readyctl/readyctl/checks/scancheck"
 	_ "github.com/readyctl/readyctl/checks/tcpcheck"
+	_ "github.com/readyctl/readyctl/checks/testscheck"
 	_ "github.com/readyctl/readyctl/checks/tlscheck"
 )

@@ -80,6 +80,10 @@ func checkTags(t *testing.T, kind string, typ reflect.Type) {
 		if !f.IsExported() {
 			continue
 		}
+		if strings.HasSuffix(f.Tag.Get("yaml"), ",inline") {
+			checkTags(t, kind, f.Type) // shared options embedded in the block
+			continue
+		}
 		if f.Tag.Get("yaml") == "" || f.Tag.Get("doc") == "" {
 			t.Errorf("%s: %s.%s lacks a yaml or doc tag", kind, typ.Name(), f.Name)
 		}
