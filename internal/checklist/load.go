@@ -28,6 +28,9 @@ type Options struct {
 	// ids, titles, manual blocks and the sign-off policy but run no probe
 	// (sign-off commands): no ${...} is resolved, no probe is configured.
 	Definitions bool
+	// NoEnv accepts an unset ${env:NAME} (lint without secrets): it
+	// resolves to a placeholder and NAME is listed in Checklist.NeededEnv.
+	NoEnv bool
 }
 
 // ErrNotFound wraps a checklist file that cannot be read.
@@ -159,7 +162,7 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 	}
 
 	// Interpolation: --var > environments[--env] > vars.
-	r := &resolver{lookup: opts.LookupEnv, secrets: map[string]bool{}}
+	r := &resolver{lookup: opts.LookupEnv, secrets: map[string]bool{}, noEnv: opts.NoEnv, needed: map[string]bool{}}
 	if r.lookup == nil {
 		r.lookup = os.LookupEnv
 	}
@@ -233,6 +236,10 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 		c.Secrets = append(c.Secrets, s)
 	}
 	sort.Strings(c.Secrets)
+	for n := range r.needed {
+		c.NeededEnv = append(c.NeededEnv, n)
+	}
+	sort.Strings(c.NeededEnv)
 	if len(l.errs) > 0 {
 		return nil, l.errs.sorted()
 	}

@@ -168,7 +168,7 @@ func TestConfigPrecedence(t *testing.T) {
 			t.Setenv(k, v)
 		}
 		io, _, _ := cmdutil.TestIOStreams(false)
-		f := &cmdutil.Factory{IO: io, Config: cmdutil.NewConfig(io.ErrOut), LookupEnv: os.LookupEnv}
+		f := &cmdutil.Factory{IO: io, Settings: cmdutil.NewSettings(cmdutil.ConfigPath(), os.LookupEnv), LookupEnv: os.LookupEnv}
 		cmd := NewCmdCheck(f, capture)
 		cmd.SetArgs(args)
 		if err := cmd.Execute(); err != nil {
@@ -215,7 +215,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 // TestEveryCommandHasAnExample keeps --help useful.
 func TestEveryCommandHasAnExample(t *testing.T) {
 	io, _, _ := cmdutil.TestIOStreams(false)
-	root := NewRootCmd(&cmdutil.Factory{IO: io, Config: cmdutil.NewConfig(io.ErrOut)})
+	root := NewRootCmd(&cmdutil.Factory{IO: io, Settings: cmdutil.NewSettings(cmdutil.ConfigPath(), os.LookupEnv)})
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if !c.Hidden && c.Name() != "help" && c.Name() != "completion" && c.Example == "" && c.Parent() != nil && c.Parent().Name() != "completion" {
