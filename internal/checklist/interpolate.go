@@ -15,6 +15,7 @@ type resolver struct {
 	secrets map[string]bool
 	noEnv   bool            // Options.NoEnv: an unset ${env:X} is a placeholder
 	needed  map[string]bool // the X of those placeholders
+	placed  int             // placeholders handed out so far
 }
 
 // expand replaces every reference in s. "$${" is a literal "${". It returns
@@ -66,6 +67,7 @@ func (r *resolver) resolve(ref string, depth int) (string, error) {
 		if !set || (v == "" && hasDef) {
 			if !hasDef && r.noEnv {
 				r.needed[name] = true
+				r.placed++
 				return envPlaceholder, nil
 			}
 			if !hasDef {
