@@ -73,6 +73,8 @@ func printError(w io.Writer, err error) {
 		if errors.As(err, &usage) && !strings.Contains(msg, "--help") {
 			msg += " (see --help)"
 		}
-		fmt.Fprintln(w, "readyctl: "+msg)
+		for _, line := range strings.Split(msg, "\n") {
+			fmt.Fprintln(w, "readyctl: "+line) // one line per joined error
+		}
 	}
 }

@@ -18,10 +18,10 @@ import (
 // (exit 2): a gate must never turn green because it checked nothing. A
 // checklist with no item at all is an invalid checklist (exit 3).
 func checkSelection(cl *checklist.Checklist, o runner.Options) error {
-	items := cl.Items()
-	if len(items) == 0 {
-		return checklist.Errors{{File: cl.Path, Line: 1, Col: 1, Msg: "the checklist has no items: there is nothing to check"}}
+	if err := checkNotEmpty(cl); err != nil {
+		return err
 	}
+	items := cl.Items()
 	var phases, tags, ids []string
 	for _, it := range items {
 		ids = append(ids, it.ID)
@@ -53,6 +53,24 @@ func checkSelection(cl *checklist.Checklist, o runner.Options) error {
 		}
 	}
 	return cmdutil.UsageErrorf("the selection (%s) matches no item of %s: nothing would be checked", describeSelection(o), cl.Path)
+}
+
+// checkNotEmpty refuses a checklist without items (exit 3): checking
+// nothing must never read as READY.
+func checkNotEmpty(cl *checklist.Checklist) error {
+	if len(cl.Items()) > 0 {
+		return nil
+	}
+	line, col := 1, 1
+	if cl.Doc != nil && len(cl.Doc.Content) > 0 {
+		root := cl.Doc.Content[0]
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if root.Content[i].Value == "sections" {
+				line, col = root.Content[i+1].Line, root.Content[i+1].Column
+			}
+		}
+	}
+	return checklist.Errors{{File: cl.Path, Line: line, Col: col, Msg: "the checklist has no items: there is nothing to check"}}
 }
 
 // unknown is the message for a value the checklist does not have: the

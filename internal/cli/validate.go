@@ -71,6 +71,9 @@ func validateRun(o *ValidateOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := checkNotEmpty(cl); err != nil {
+		return err // check would refuse it
+	}
 	var manual int
 	for _, it := range cl.Items() {
 		if it.Manual != nil {
