@@ -13,6 +13,10 @@ type resolver struct {
 	vars    []map[string]string // highest precedence first
 	lookup  func(string) (string, bool)
 	secrets map[string]bool
+	noEnv   bool            // Options.NoEnv: an unset ${env:X} is a placeholder
+	needed  map[string]bool // the X of those placeholders
+	placed  int             // placeholders handed out so far
+	tainted map[*yaml.Node]bool
 }
 
 // expand replaces every reference in s. "$${" is a literal "${". It returns
@@ -48,6 +52,9 @@ func (r *resolver) expand(s string, depth int) (string, int, error) {
 	return b.String(), 0, nil
 }
 
+// envPlaceholder stands in for an unset ${env:X} under Options.NoEnv.
+const envPlaceholder = "placeholder"
+
 func (r *resolver) resolve(ref string, depth int) (string, error) {
 	if depth > 10 {
 		return "", fmt.Errorf("variable ${%s} refers to itself (loop)", ref)
@@ -59,6 +66,11 @@ func (r *resolver) resolve(ref string, depth int) (string, error) {
 		}
 		v, set := r.lookup(name)
 		if !set || (v == "" && hasDef) {
+			if !hasDef && r.noEnv {
+				r.needed[name] = true
+				r.placed++
+				return envPlaceholder, nil
+			}
 			if !hasDef {
 				return "", fmt.Errorf("environment variable %s is not set (use ${env:%s:-default} for a default)", name, name)
 			}
@@ -83,10 +95,15 @@ func (r *resolver) resolve(ref string, depth int) (string, error) {
 func (r *resolver) interpolate(n *yaml.Node, report func(n *yaml.Node, col int, msg string)) {
 	switch n.Kind {
 	case yaml.ScalarNode:
+		placed := r.placed
 		out, off, err := r.expand(n.Value, 0)
 		if err != nil {
+			r.taint(n)
 			report(n, columnOf(n, off), err.Error())
 			return
+		}
+		if r.placed > placed {
+			r.taint(n)
 		}
 		n.Value = out
 	case yaml.MappingNode:
@@ -97,6 +114,12 @@ func (r *resolver) interpolate(n *yaml.Node, report func(n *yaml.Node, col int, 
 		for _, c := range n.Content {
 			r.interpolate(c, report)
 		}
+	}
+}
+
+func (r *resolver) taint(n *yaml.Node) {
+	if r.tainted != nil {
+		r.tainted[n] = true
 	}
 }
 

@@ -28,6 +28,9 @@ type Options struct {
 	// ids, titles, manual blocks and the sign-off policy but run no probe
 	// (sign-off commands): no ${...} is resolved, no probe is configured.
 	Definitions bool
+	// NoEnv accepts an unset ${env:NAME} (lint without secrets): it
+	// resolves to a placeholder and NAME is listed in Checklist.NeededEnv.
+	NoEnv bool
 }
 
 // ErrNotFound wraps a checklist file that cannot be read.
@@ -92,6 +95,11 @@ type loader struct {
 	item string // id of the item being loaded, for messages
 
 	definitions bool // Options.Definitions
+	// tainted are the scalars holding an unresolved ${...} or a NoEnv
+	// placeholder: a probe's complaint about them would only repeat the
+	// interpolation error (one failure, one error), or be about a
+	// placeholder that is no URL, DSN or port.
+	tainted map[*yaml.Node]bool
 }
 
 func (l *loader) errAt(n *yaml.Node, col int, msg string) {
@@ -107,6 +115,9 @@ func (l *loader) errAt(n *yaml.Node, col int, msg string) {
 
 func (l *loader) decode(n *yaml.Node, v any, path string) {
 	for _, e := range decodeStrict(n, reflect.ValueOf(v).Elem(), path) {
+		if l.tainted[e.node] {
+			continue
+		}
 		l.errAt(e.node, 0, e.msg)
 	}
 }
@@ -159,7 +170,8 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 	}
 
 	// Interpolation: --var > environments[--env] > vars.
-	r := &resolver{lookup: opts.LookupEnv, secrets: map[string]bool{}}
+	r := &resolver{lookup: opts.LookupEnv, secrets: map[string]bool{}, noEnv: opts.NoEnv, needed: map[string]bool{}, tainted: map[*yaml.Node]bool{}}
+	l.tainted = r.tainted
 	if r.lookup == nil {
 		r.lookup = os.LookupEnv
 	}
@@ -233,6 +245,10 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 		c.Secrets = append(c.Secrets, s)
 	}
 	sort.Strings(c.Secrets)
+	for n := range r.needed {
+		c.NeededEnv = append(c.NeededEnv, n)
+	}
+	sort.Strings(c.NeededEnv)
 	if len(l.errs) > 0 {
 		return nil, l.errs.sorted()
 	}
@@ -369,13 +385,28 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 	if err := p.Validate(); err != nil {
 		var fe *checks.FieldError
 		if errors.As(err, &fe) {
-			l.errAt(fieldNode(block, fe.Field), 0, key.Value+"."+err.Error())
-		} else {
+			if n := fieldNode(block, fe.Field); !l.tainted[n] {
+				l.errAt(n, 0, key.Value+"."+err.Error())
+			}
+		} else if !taintedBelow(block, l.tainted) {
 			l.errAt(key, 0, key.Value+": "+err.Error())
 		}
 		return
 	}
 	it.Probe = p
+}
+
+// taintedBelow reports whether any scalar below n is tainted.
+func taintedBelow(n *yaml.Node, tainted map[*yaml.Node]bool) bool {
+	if tainted[n] {
+		return true
+	}
+	for _, c := range n.Content {
+		if taintedBelow(c, tainted) {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *loader) checkDependencies(c *Checklist, ids map[string]*yaml.Node) {

@@ -11,10 +11,12 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	_ "github.com/readyctl/readyctl/checks/all"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 )
 
 func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
@@ -23,7 +25,7 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdo
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
-	io, out, errOut := TestIOStreams(false)
+	io, out, errOut := cmdutil.TestIOStreams(false)
 	code = Main(context.Background(), args, io)
 	return code, out.String(), errOut.String()
 }
@@ -167,8 +169,8 @@ func TestConfigPrecedence(t *testing.T) {
 		for k, v := range env {
 			t.Setenv(k, v)
 		}
-		io, _, _ := TestIOStreams(false)
-		f := &Factory{IO: io, Config: newConfig(io.ErrOut), LookupEnv: os.LookupEnv}
+		io, _, _ := cmdutil.TestIOStreams(false)
+		f := &cmdutil.Factory{IO: io, Settings: cmdutil.NewSettings(cmdutil.ConfigPath(), os.LookupEnv), LookupEnv: os.LookupEnv}
 		cmd := NewCmdCheck(f, capture)
 		cmd.SetArgs(args)
 		if err := cmd.Execute(); err != nil {
@@ -214,8 +216,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 
 // TestEveryCommandHasAnExample keeps --help useful.
 func TestEveryCommandHasAnExample(t *testing.T) {
-	io, _, _ := TestIOStreams(false)
-	root := NewRootCmd(&Factory{IO: io, Config: newConfig(io.ErrOut)})
+	io, _, _ := cmdutil.TestIOStreams(false)
+	root := NewRootCmd(&cmdutil.Factory{IO: io, Settings: cmdutil.NewSettings(cmdutil.ConfigPath(), os.LookupEnv)})
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if !c.Hidden && c.Name() != "help" && c.Name() != "completion" && c.Example == "" && c.Parent() != nil && c.Parent().Name() != "completion" {
@@ -241,5 +243,45 @@ func TestProbesDescribesEveryKind(t *testing.T) {
 	}
 	if code != 0 {
 		t.Errorf("exit %d", code)
+	}
+}
+
+// TestStdoutPipeStderrTerminal: the CI-with-a-log-viewer case. The report
+// on a piped stdout has no colour; the live progress still goes to the
+// terminal on stderr. And the reverse: a report on a terminal is coloured,
+// and no progress is drawn into a piped stderr.
+func TestStdoutPipeStderrTerminal(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(700 * time.Millisecond): // longer than the progress line's delay
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	path := writeFile(t, "c.yaml", "version: 1\nname: streams\nsections:\n  - id: s\n    items:\n      - id: api\n        http: {url: \""+slow.URL+"\"}\n")
+
+	streams, out, errOut := cmdutil.TestIOStreams(true)
+	streams.SetStdoutTTY(false)
+	if code := Main(context.Background(), []string{"check", "-f", path}, streams); code != ExitReady {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("colour on a piped stdout: %q", out)
+	}
+	if !strings.Contains(errOut.String(), "0/1 done") {
+		t.Errorf("no progress on the terminal stderr: %q", errOut)
+	}
+
+	streams, out, errOut = cmdutil.TestIOStreams(false)
+	streams.SetStdoutTTY(true)
+	if code := Main(context.Background(), []string{"check", "-f", path}, streams); code != ExitReady {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if !strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("no colour on a terminal stdout: %q", out)
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("progress drawn into a piped stderr: %q", errOut)
 	}
 }

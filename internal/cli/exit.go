@@ -8,54 +8,50 @@ import (
 	"strings"
 
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 )
 
-// Exit codes (contract).
+// Exit codes (contract: 0, 1, 2, 3 and 130; 4 is an extension).
 const (
-	ExitReady       = 0
-	ExitNotReady    = 1
-	ExitUsage       = 2
-	ExitInvalid     = 3
+	ExitReady    = 0
+	ExitNotReady = 1
+	ExitUsage    = 2
+	ExitInvalid  = 3
+	// ExitNotWritten: the run finished but its report could not be
+	// written (stdout or an -o file). Neither ready nor not ready: the
+	// verdict did not reach the reader it was meant for.
+	ExitNotWritten  = 4
 	ExitInterrupted = 130
 )
 
-// ErrNotReady is returned after a not-ready report has been printed; it
-// prints nothing more.
-var ErrNotReady = errors.New("not ready")
+// OutputError is a report that could not be written (exit 4).
+type OutputError struct{ Err error }
 
-// ErrInterrupted is returned after a partial report has been printed
-// because of SIGINT/SIGTERM.
-var ErrInterrupted = errors.New("interrupted")
-
-// UsageError is a problem with flags or arguments.
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-func usageErrorf(format string, a ...any) error {
-	return &UsageError{Err: fmt.Errorf(format, a...)}
-}
+func (e *OutputError) Error() string { return e.Err.Error() }
+func (e *OutputError) Unwrap() error { return e.Err }
 
 // ExitCode maps an error from a command to the process exit code. It is
 // the only place where errors become exit codes.
 func ExitCode(err error) int {
-	var usage *UsageError
+	var usage *cmdutil.UsageError
 	var invalid checklist.Errors
+	var output *OutputError
 	switch {
 	case err == nil:
 		return ExitReady
-	case errors.Is(err, ErrInterrupted), errors.Is(err, context.Canceled):
+	case errors.Is(err, cmdutil.ErrInterrupted), errors.Is(err, context.Canceled):
 		return ExitInterrupted
-	case errors.Is(err, ErrNotReady):
+	case errors.Is(err, cmdutil.ErrNotReady):
 		return ExitNotReady
+	case errors.As(err, &output):
+		return ExitNotWritten
 	case errors.As(err, &invalid):
 		return ExitInvalid
 	case errors.As(err, &usage), errors.Is(err, checklist.ErrNotFound):
 		return ExitUsage
 	}
-	// Anything else (an output file that cannot be written, ...) means the
-	// verdict could not be delivered: not ready.
+	// Anything else (a sign-off that cannot be recorded, an untrusted
+	// record under signoffs verify, ...) is a refusal: exit 1.
 	return ExitNotReady
 }
 
@@ -64,7 +60,7 @@ func ExitCode(err error) int {
 func printError(w io.Writer, err error) {
 	var invalid checklist.Errors
 	switch {
-	case err == nil, errors.Is(err, ErrNotReady), errors.Is(err, ErrInterrupted):
+	case err == nil, errors.Is(err, cmdutil.ErrNotReady), errors.Is(err, cmdutil.ErrInterrupted):
 	case errors.As(err, &invalid):
 		for _, e := range invalid {
 			fmt.Fprintln(w, e.Error())
@@ -73,10 +69,12 @@ func printError(w io.Writer, err error) {
 		fmt.Fprintf(w, "readyctl: invalid checklist: %d problem%s\n", n, map[bool]string{true: "", false: "s"}[n == 1])
 	default:
 		msg := err.Error()
-		var usage *UsageError
+		var usage *cmdutil.UsageError
 		if errors.As(err, &usage) && !strings.Contains(msg, "--help") {
 			msg += " (see --help)"
 		}
-		fmt.Fprintln(w, "readyctl: "+msg)
+		for _, line := range strings.Split(msg, "\n") {
+			fmt.Fprintln(w, "readyctl: "+line) // one line per joined error
+		}
 	}
 }

@@ -203,7 +203,7 @@ func (r *run) selection(items []*checklist.Item) map[string]string {
 		if _, seen := sel[it.ID]; seen {
 			return
 		}
-		if why := r.excluded(it); why != "" {
+		if why := r.opts.excluded(it); why != "" {
 			sel[it.ID] = why
 			return
 		}
@@ -215,7 +215,7 @@ func (r *run) selection(items []*checklist.Item) map[string]string {
 		}
 	}
 	for _, it := range items {
-		if r.matches(it) {
+		if r.opts.picks(it) {
 			add(it)
 		}
 	}
@@ -223,11 +223,11 @@ func (r *run) selection(items []*checklist.Item) map[string]string {
 }
 
 // excluded says why --skip or --exclude-tags leaves an item out, or "".
-func (r *run) excluded(it *checklist.Item) string {
-	if slices.Contains(r.opts.Skip, it.ID) {
+func (o Options) excluded(it *checklist.Item) string {
+	if slices.Contains(o.Skip, it.ID) {
 		return "excluded by --skip"
 	}
-	for _, t := range r.opts.ExcludeTags {
+	for _, t := range o.ExcludeTags {
 		if slices.Contains(it.Tags, t) {
 			return "excluded by --exclude-tags " + t
 		}
@@ -235,15 +235,16 @@ func (r *run) excluded(it *checklist.Item) string {
 	return ""
 }
 
-func (r *run) matches(it *checklist.Item) bool {
-	if len(r.opts.Only) > 0 && !slices.Contains(r.opts.Only, it.ID) {
+// picks applies --only, --phase and --tags; exclusions come after.
+func (o Options) picks(it *checklist.Item) bool {
+	if len(o.Only) > 0 && !slices.Contains(o.Only, it.ID) {
 		return false
 	}
-	if r.opts.Phase != "" && it.Phase != r.opts.Phase {
+	if o.Phase != "" && it.Phase != o.Phase {
 		return false
 	}
-	if len(r.opts.Tags) > 0 {
-		for _, t := range r.opts.Tags {
+	if len(o.Tags) > 0 {
+		for _, t := range o.Tags {
 			if slices.Contains(it.Tags, t) {
 				return true
 			}
@@ -251,6 +252,13 @@ func (r *run) matches(it *checklist.Item) bool {
 		return false
 	}
 	return true
+}
+
+// Matches reports whether the selection (--only, --phase, --tags, --skip,
+// --exclude-tags) picks it, before dependencies are pulled in. The CLI
+// uses it to refuse a selection that matches nothing.
+func (o Options) Matches(it *checklist.Item) bool {
+	return o.picks(it) && o.excluded(it) == ""
 }
 
 func (r *run) selectionInfo() *report.Selection {

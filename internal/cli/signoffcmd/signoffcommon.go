@@ -1,4 +1,4 @@
-package cli
+package signoffcmd
 
 import (
 	"bufio"
@@ -11,13 +11,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/term"
 
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/runner"
 	"github.com/readyctl/readyctl/internal/signoff"
 )
@@ -25,10 +25,9 @@ import (
 // SignerOptions are the settings every command that records a sign-off
 // shares: which checklist, where records go, and who signs with what.
 type SignerOptions struct {
-	IO         *IOStreams
-	LookupEnv  func(string) (string, bool)
-	File, Env  string
-	Vars       map[string]string
+	IO        *cmdutil.IOStreams
+	LookupEnv func(string) (string, bool)
+	cmdutil.ChecklistOptions
 	SignoffDir string
 	Name       string
 	Email      string
@@ -39,39 +38,34 @@ type SignerOptions struct {
 	Now        func() time.Time
 }
 
-// addSignerFlags adds the flags of commands that record a sign-off.
-func addSignerFlags(fs *pflag.FlagSet) {
-	addChecklistFlags(fs)
-	fs.String("signoffs", "", "sign-off directory (default .readyctl/signoffs beside the checklist)")
-	fs.String("name", "", "your name (default: name: in the config file, else git config user.name)")
-	fs.String("email", "", "your email, the principal of your key in allowed_signers (default: email: in the config file, else git config user.email)")
-	fs.String("key", "", `sign with this key: an ed25519 or SSH private key file, a KEY.pub held by ssh-agent, or "agent"`)
-	fs.String("release", "", "the release this sign-off is for (default: the git commit checked out beside the checklist)")
-	fs.String("note", "", "a note kept with the sign-off")
-	fs.String("expires", "", "when the sign-off stops counting: a date (2026-03-01), a time, or a duration (30d, 72h)")
-}
-
-func signerOptions(f *Factory, cmd *cobra.Command) (*SignerOptions, error) {
-	v := f.Config
-	o := &SignerOptions{
-		IO: f.IO, LookupEnv: f.LookupEnv,
-		SignoffDir: v.GetString("signoffs"),
-		Name:       strings.TrimSpace(v.GetString("name")),
-		Email:      strings.TrimSpace(v.GetString("email")),
-		Key:        v.GetString("key"),
-		Release:    v.GetString("release"),
-		Note:       v.GetString("note"),
-		Expires:    v.GetString("expires"),
-		Now:        time.Now,
-	}
-	var err error
-	if o.File, o.Env, o.Vars, err = checklistSettings(f, cmd); err != nil {
-		return nil, err
-	}
+func newSignerOptions(f *cmdutil.Factory) *SignerOptions {
+	o := &SignerOptions{IO: f.IO, LookupEnv: f.LookupEnv, Now: time.Now}
 	if o.LookupEnv == nil {
 		o.LookupEnv = os.LookupEnv
 	}
-	return o, nil
+	return o
+}
+
+// addFlags binds the flags of commands that record a sign-off.
+func (o *SignerOptions) addFlags(fs *pflag.FlagSet) {
+	o.ChecklistOptions.AddFlags(fs)
+	o.addSignoffDirFlag(fs)
+	fs.StringVar(&o.Name, "name", "", "your name (default: name: in the config file, else git config user.name)")
+	fs.StringVar(&o.Email, "email", "", "your email, the principal of your key in allowed_signers (default: email: in the config file, else git config user.email)")
+	fs.StringVar(&o.Key, "key", "", `sign with this key: an ed25519 or SSH private key file, a KEY.pub held by ssh-agent, or "agent"`)
+	fs.StringVar(&o.Release, "release", "", "the release this sign-off is for (default: the git commit checked out beside the checklist)")
+	fs.StringVar(&o.Note, "note", "", "a note kept with the sign-off")
+	fs.StringVar(&o.Expires, "expires", "", "when the sign-off stops counting: a date (2026-03-01), a time, or a duration (30d, 72h)")
+}
+
+func (o *SignerOptions) addSignoffDirFlag(fs *pflag.FlagSet) {
+	fs.StringVar(&o.SignoffDir, "signoffs", "", "sign-off directory (default .readyctl/signoffs beside the checklist)")
+}
+
+// complete parses --var and tidies the identity once the settings are in.
+func (o *SignerOptions) complete() error {
+	o.Name, o.Email = strings.TrimSpace(o.Name), strings.TrimSpace(o.Email)
+	return o.ChecklistOptions.Complete()
 }
 
 func (o *SignerOptions) getenv(k string) string {
@@ -104,24 +98,24 @@ func openBook(ctx context.Context, cl *checklist.Checklist, dir string, now time
 	return signoff.Open(signoff.Options{Checklist: cl, Dir: dir, Now: now, Actors: actors, AllEnvironments: all})
 }
 
-// openSignoffs is the sign-off book of a `check` run.
-func openSignoffs(ctx context.Context, o *CheckOptions, cl *checklist.Checklist) (runner.Signoffs, error) {
-	dir := o.SignoffDir
+// OpenSignoffs is the sign-off book of a `check` run: dir "" is the
+// default beside the checklist; problems are logged on errOut.
+func OpenSignoffs(ctx context.Context, cl *checklist.Checklist, dir string, lookupEnv func(string) (string, bool), errOut io.Writer, verbose bool) (runner.Signoffs, error) {
 	if dir == "" {
 		dir = signoff.DefaultDir(cl.Path)
 	}
 	getenv := func(k string) string {
-		v, _ := o.LookupEnv(k)
+		v, _ := lookupEnv(k)
 		return v
 	}
-	if o.LookupEnv == nil {
+	if lookupEnv == nil {
 		getenv = os.Getenv
 	}
 	b, err := openBook(ctx, cl, dir, time.Now(), getenv, false)
 	if err != nil {
 		return nil, err
 	}
-	logger := newLogger(o.IO.ErrOut, o.Verbose, cl.Secrets)
+	logger := cmdutil.NewLogger(errOut, verbose, cl.Secrets)
 	for _, p := range b.Problems() {
 		logger.Warn("sign-off problem", "problem", p)
 	}
@@ -129,7 +123,7 @@ func openSignoffs(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 }
 
 // identity fills in who signs: flags, READYCTL_NAME/EMAIL or the config
-// file (through viper), else git's user.name and user.email.
+// file (through cmdutil.Settings), else git's user.name and user.email.
 func (o *SignerOptions) identity(ctx context.Context, cl *checklist.Checklist) {
 	if o.Name != "" && o.Email != "" {
 		return
@@ -147,14 +141,14 @@ func (o *SignerOptions) identity(ctx context.Context, cl *checklist.Checklist) {
 func (o *SignerOptions) checkSigner(cl *checklist.Checklist) error {
 	if cl.Signoff.AllowedSigners != "" {
 		if o.Key == "" {
-			return usageErrorf("the checklist accepts only signed sign-offs (signoff.allowed_signers): pass --key with your key (a private key file, KEY.pub in ssh-agent, or agent)")
+			return cmdutil.UsageErrorf("the checklist accepts only signed sign-offs (signoff.allowed_signers): pass --key with your key (a private key file, KEY.pub in ssh-agent, or agent)")
 		}
 		if o.Email == "" {
-			return usageErrorf("the checklist accepts only signed sign-offs: pass --email, the principal of your key in %s", cl.Signoff.AllowedSigners)
+			return cmdutil.UsageErrorf("the checklist accepts only signed sign-offs: pass --email, the principal of your key in %s", cl.Signoff.AllowedSigners)
 		}
 	}
 	if o.Name == "" {
-		return usageErrorf("who is signing? pass --name and --email, or set name: and email: in %s", ConfigPath())
+		return cmdutil.UsageErrorf("who is signing? pass --name and --email, or set name: and email: in %s", cmdutil.ConfigPath())
 	}
 	return nil
 }
@@ -175,10 +169,10 @@ func (o *SignerOptions) base(ctx context.Context, cl *checklist.Checklist, t sig
 	if o.Expires != "" {
 		exp, err := signoff.ParseExpiry(o.Expires, now)
 		if err != nil {
-			return nil, usageErrorf("%v", err)
+			return nil, cmdutil.UsageErrorf("%v", err)
 		}
 		if !exp.After(now) {
-			return nil, usageErrorf("--expires %s is not in the future", o.Expires)
+			return nil, cmdutil.UsageErrorf("--expires %s is not in the future", o.Expires)
 		}
 		r.Expires = &exp
 	}
@@ -194,7 +188,7 @@ func (o *SignerOptions) record(ctx context.Context, cl *checklist.Checklist, r *
 	if o.Key != "" {
 		s, done, err := signoff.LoadSigner(o.Key, signoff.KeyOptions{AgentSocket: o.getenv("SSH_AUTH_SOCK"), Passphrase: o.passphrase()})
 		if err != nil {
-			return nil, usageErrorf("%v", err)
+			return nil, cmdutil.UsageErrorf("%v", err)
 		}
 		defer done()
 		signer = s
@@ -286,7 +280,7 @@ func rememberIdentity(path, name, email string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, func(f *os.File) error {
+	return cmdutil.WriteFileAtomic(path, func(f *os.File) error {
 		_, err := f.Write(out)
 		return err
 	})

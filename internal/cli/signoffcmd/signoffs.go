@@ -1,4 +1,4 @@
-package cli
+package signoffcmd
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/signoff"
 )
@@ -27,7 +28,7 @@ type SignoffsOptions struct {
 var ErrUntrusted = errors.New("untrusted sign-off records")
 
 // NewCmdSignoffs builds `readyctl signoffs` and its list and verify verbs.
-func NewCmdSignoffs(f *Factory, runF func(context.Context, *SignoffsOptions) error) *cobra.Command {
+func NewCmdSignoffs(f *cmdutil.Factory, runF func(context.Context, *SignoffsOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "signoffs",
 		Short: "List or verify the recorded sign-offs",
@@ -47,18 +48,16 @@ written, signed by a key not in allowed_signers, for a role that may not sign
 it, and so on. Expired and stale records are part of normal life and do not
 fail verify; 'readyctl check' ignores them.`, "  readyctl signoffs verify\n  readyctl signoffs verify --signoffs ci/signoffs --format json", true},
 	} {
-		verb := verb
+		o := &SignoffsOptions{SignerOptions: newSignerOptions(f), Verify: verb.verify}
 		sub := &cobra.Command{
 			Use: verb.name, Short: verb.short, Long: verb.long, Example: verb.example, Args: cobra.NoArgs,
+			PreRunE: f.ApplySettings,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				bindFlags(f, cmd)
-				so, err := signerOptions(f, cmd)
-				if err != nil {
+				if err := o.complete(); err != nil {
 					return err
 				}
-				o := &SignoffsOptions{SignerOptions: so, Format: f.Config.GetString("format"), Verify: verb.verify}
 				if o.Format != "text" && o.Format != "json" {
-					return usageErrorf("--format %q: expected text or json", o.Format)
+					return cmdutil.UsageErrorf("--format %q: expected text or json", o.Format)
 				}
 				if runF != nil {
 					return runF(cmd.Context(), o)
@@ -66,9 +65,9 @@ fail verify; 'readyctl check' ignores them.`, "  readyctl signoffs verify\n  rea
 				return signoffsRun(cmd.Context(), o)
 			},
 		}
-		addChecklistFlags(sub.Flags())
-		sub.Flags().String("signoffs", "", "sign-off directory (default .readyctl/signoffs beside the checklist)")
-		sub.Flags().String("format", "text", "text or json")
+		o.ChecklistOptions.AddFlags(sub.Flags())
+		o.addSignoffDirFlag(sub.Flags())
+		sub.Flags().StringVar(&o.Format, "format", "text", "text or json")
 		cmd.AddCommand(sub)
 	}
 	cmd.AddCommand(newCmdSignoffsPayload(f))
@@ -77,7 +76,8 @@ fail verify; 'readyctl check' ignores them.`, "  readyctl signoffs verify\n  rea
 
 // newCmdSignoffsPayload prints what a record's signature covers, for
 // checking it with other tools.
-func newCmdSignoffsPayload(f *Factory) *cobra.Command {
+func newCmdSignoffsPayload(f *cmdutil.Factory) *cobra.Command {
+	var signature bool
 	cmd := &cobra.Command{
 		Use:   "payload FILE",
 		Short: "Print the exact bytes a record's signature covers (or, with --signature, the signature)",
@@ -92,7 +92,7 @@ without readyctl: with --signature, print the armored sshsig signature instead.`
 			if e.Bytes == nil {
 				return fmt.Errorf("%s: %v", args[0], e.Err)
 			}
-			if sig, _ := cmd.Flags().GetBool("signature"); sig {
+			if signature {
 				if e.Signature == "" {
 					return fmt.Errorf("%s is not signed", args[0])
 				}
@@ -103,7 +103,8 @@ without readyctl: with --signature, print the armored sshsig signature instead.`
 			return err
 		},
 	}
-	cmd.Flags().Bool("signature", false, "print the armored signature instead")
+	cmd.Flags().BoolVar(&signature, "signature", false, "print the armored signature instead")
+	cmdutil.CommandLineOnly(cmd.Flags(), "signature")
 	return cmd
 }
 
@@ -173,7 +174,7 @@ func printSignoffs(o *SignoffsOptions, rows []report.Signoff, entries []*signoff
 		if r.Decision != "" {
 			state += " (" + r.Decision + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", state, dash(r.Type), dash(r.Item), dash(r.Role), dash(r.Name), date, expires, signed, filepath.Base(r.Record), r.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", state, cmdutil.Dash(r.Type), cmdutil.Dash(r.Item), cmdutil.Dash(r.Role), cmdutil.Dash(r.Name), date, expires, signed, filepath.Base(r.Record), r.Reason)
 	}
 	return tw.Flush()
 }

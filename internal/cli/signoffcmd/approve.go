@@ -1,4 +1,4 @@
-package cli
+package signoffcmd
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/signoff"
 )
@@ -24,7 +25,8 @@ type ApproveOptions struct {
 }
 
 // NewCmdApprove builds `readyctl approve`.
-func NewCmdApprove(f *Factory, runF func(context.Context, *ApproveOptions) error) *cobra.Command {
+func NewCmdApprove(f *cmdutil.Factory, runF func(context.Context, *ApproveOptions) error) *cobra.Command {
+	o := &ApproveOptions{SignerOptions: newSignerOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "approve --role ROLE --report REPORT.json",
 		Short: "Approve a run, in a role, from its JSON report",
@@ -39,24 +41,19 @@ refused, unless --force with a --note saying why.`,
 		Example: `  readyctl check --env production -o json=report.json
   readyctl approve --role qa-lead --report report.json --key ~/.ssh/id_ed25519
   readyctl approve --role technical-director --report report.json --force --note "load test waived by CAB-1234"`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
+		PreRunE: f.ApplySettings,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bindFlags(f, cmd)
-			so, err := signerOptions(f, cmd)
-			if err != nil {
+			if err := o.complete(); err != nil {
 				return err
 			}
-			o := &ApproveOptions{SignerOptions: so, Role: f.Config.GetString("role"), Report: f.Config.GetString("report")}
-			// Only on the command line: an environment variable or a config
-			// file must never approve a failing run on someone's behalf.
-			o.Force, _ = cmd.Flags().GetBool("force")
 			switch {
 			case o.Role == "":
-				return usageErrorf("--role: say which role approves")
+				return cmdutil.UsageErrorf("--role: say which role approves")
 			case o.Report == "":
-				return usageErrorf("--report: name the JSON report of the run you approve (readyctl check -o json=report.json)")
+				return cmdutil.UsageErrorf("--report: name the JSON report of the run you approve (readyctl check -o json=report.json)")
 			case o.Force && strings.TrimSpace(o.Note) == "":
-				return usageErrorf("--force needs a --note saying why a run that is not ready is approved")
+				return cmdutil.UsageErrorf("--force needs a --note saying why a run that is not ready is approved")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -64,26 +61,29 @@ refused, unless --force with a --note saying why.`,
 			return approveRun(cmd.Context(), o)
 		},
 	}
-	addSignerFlags(cmd.Flags())
-	cmd.Flags().String("role", "", "the role you approve in (one of signoff.roles)")
-	cmd.Flags().String("report", "", "the run's JSON report")
-	cmd.Flags().Bool("force", false, "approve a report that is not ready (needs --note)")
+	o.addFlags(cmd.Flags())
+	cmd.Flags().StringVar(&o.Role, "role", "", "the role you approve in (one of signoff.roles)")
+	cmd.Flags().StringVar(&o.Report, "report", "", "the run's JSON report")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "approve a report that is not ready (needs --note)")
+	// Only on the command line: an environment variable or a config file
+	// must never approve a failing run on someone's behalf.
+	cmdutil.CommandLineOnly(cmd.Flags(), "force")
 	return cmd
 }
 
 func approveRun(ctx context.Context, o *ApproveOptions) error {
 	data, err := os.ReadFile(o.Report)
 	if err != nil {
-		return usageErrorf("--report: %v", err)
+		return cmdutil.UsageErrorf("--report: %v", err)
 	}
 	var rep report.Report
 	if err := json.Unmarshal(data, &rep); err != nil || rep.Schema != report.Schema {
-		return usageErrorf("--report %s is not a readyctl JSON report (readyctl check -o json=%s)", o.Report, o.Report)
+		return cmdutil.UsageErrorf("--report %s is not a readyctl JSON report (readyctl check -o json=%s)", o.Report, o.Report)
 	}
 	if o.Env == "" {
 		o.Env = rep.Environment
 	} else if o.Env != rep.Environment {
-		return usageErrorf("--env %s, but the report is of environment %q", o.Env, rep.Environment)
+		return cmdutil.UsageErrorf("--env %s, but the report is of environment %q", o.Env, rep.Environment)
 	}
 	cl, err := o.definitions()
 	if err != nil {
@@ -95,7 +95,7 @@ func approveRun(ctx context.Context, o *ApproveOptions) error {
 	}
 	if len(cl.Signoff.Roles) > 0 {
 		if _, ok := cl.Signoff.Role(o.Role); !ok {
-			return usageErrorf("--role %s is not declared under signoff.roles (declared: %s)", o.Role, strings.Join(cl.Signoff.RoleIDs(), ", "))
+			return cmdutil.UsageErrorf("--role %s is not declared under signoff.roles (declared: %s)", o.Role, strings.Join(cl.Signoff.RoleIDs(), ", "))
 		}
 	}
 	ready := rep.Verdict == report.Ready || readyApartFromApprovals(rep)
