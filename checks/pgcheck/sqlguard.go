@@ -164,7 +164,7 @@ type token struct {
 
 // tokenize splits SQL into tokens the way PostgreSQL's lexer does for the
 // parts that matter here: comments (-- and nested /* */) disappear, string
-// constants ('' escapes, E'' backslash escapes, dollar quotes) and quoted
+// constants (” escapes, E” backslash escapes, dollar quotes) and quoted
 // identifiers ("" escapes) are single tokens, unquoted words are
 // case-folded.
 func tokenize(s string) ([]token, error) {
