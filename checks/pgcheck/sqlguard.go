@@ -164,8 +164,8 @@ type token struct {
 
 // tokenize splits SQL into tokens the way PostgreSQL's lexer does for the
 // parts that matter here: comments (-- and nested /* */) disappear, string
-// constants (” escapes, E” backslash escapes, dollar quotes) and quoted
-// identifiers ("" escapes) are single tokens, unquoted words are
+// constants (doubled quotes, backslash escapes after E, dollar quotes) and quoted
+// identifiers (doubled quotes) are single tokens, unquoted words are
 // case-folded.
 func tokenize(s string) ([]token, error) {
 	var toks []token
