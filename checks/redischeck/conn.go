@@ -84,7 +84,7 @@ func (c *guardConn) Close() error {
 // parsed, bulk payloads skipped. Nesting needs no stack: each element of an
 // aggregate is itself a reply in the stream.
 type respScanner struct {
-	skip    int64  // payload bytes (with CRLF) still to pass
+	skip int64  // payload bytes (with CRLF) still to pass
 	line []byte // start of the header line being read (first 24 bytes)
 }
 
