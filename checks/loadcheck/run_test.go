@@ -407,7 +407,7 @@ func TestOKStatusOption(t *testing.T) {
 		{"ok_status: 2xx", 20},  // 404 is not 2xx
 		{"ok_status: [404]", 0}, // expected
 	} {
-		p := mustProbe(t, fmt.Sprintf("url: %s\nconnections: 2\nrequests: 20\n%s", url, tt.extra))
+		p := mustProbe(t, fmt.Sprintf("url: %s\nconnections: 2\nrequests: 20\nthresholds: [\"errors <= 20\"]\n%s", url, tt.extra))
 		obs, err := runProbe(t, p, 10*time.Second)
 		if err != nil {
 			t.Fatal(err)
