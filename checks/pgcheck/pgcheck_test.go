@@ -43,6 +43,7 @@ func TestPostgres(t *testing.T) {
 	t.Run("max_transaction_age", func(t *testing.T) { testTransactionAge(t, pg) })
 	t.Run("max_archive_age", func(t *testing.T) { testArchiveAge(t, pg) })
 	t.Run("migrations", func(t *testing.T) { testMigrations(t, pg) })
+	t.Run("migrations_one_query", func(t *testing.T) { testMigrationsOneQuery(t, pg) })
 	t.Run("query", func(t *testing.T) { testQuery(t, pg) })
 	t.Run("read_only", func(t *testing.T) { testReadOnly(t, pg) })
 	t.Run("denied", func(t *testing.T) { testDenied(t, pg) })

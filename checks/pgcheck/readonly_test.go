@@ -260,3 +260,46 @@ func testTooLarge(t *testing.T, pg *testsvc.Postgres) {
 		t.Errorf("value of %d bytes", len(s))
 	}
 }
+
+// countingTracer counts the statements a connection sends.
+type countingTracer struct{ sqls []string }
+
+func (c *countingTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.sqls = append(c.sqls, d.SQL)
+	return ctx
+}
+
+func (c *countingTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// testMigrationsOneQuery: tool: auto resolves every candidate table in one
+// query, then reads the one found.
+func testMigrationsOneQuery(t *testing.T, pg *testsvc.Postgres) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cfg, err := pgx.ParseConfig(pg.SocketDSN("mig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &countingTracer{}
+	cfg.Tracer = tr
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, schema := range []string{"goose_ok", "rails_ok", "nothing"} {
+		tr.sqls = nil
+		p := New()
+		p.Migrations = &Migrations{Schema: schema}
+		if _, err := p.checkMigrations(ctx, conn, checks.Observations{}); err != nil {
+			t.Fatal(err)
+		}
+		want := 2
+		if schema == "nothing" {
+			want = 1
+		}
+		if len(tr.sqls) != want {
+			t.Errorf("schema %s: %d statements, want %d (one to resolve the tables): %q", schema, len(tr.sqls), want, tr.sqls)
+		}
+	}
+}
