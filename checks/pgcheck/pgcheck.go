@@ -5,9 +5,13 @@
 //
 // It must never change the database it checks: every session it opens is
 // read-only (default_transaction_read_only) with a statement_timeout inside
-// the item's deadline, the checklist query runs in a READ ONLY transaction
-// that is always rolled back, and no SQL text is ever built from user input
-// except identifiers quoted by pgx.Identifier.
+// the item's deadline; the checklist query must be one reading statement
+// naming no side-effecting function (sqlguard.go, checked at load), runs
+// only as a role that cannot run programs, write files or signal backends
+// (role.go, unless allow_privileged), in a READ ONLY transaction that is
+// always rolled back; what it reads is capped by max_bytes; and no SQL text
+// is ever built from user input except identifiers quoted by
+// pgx.Identifier.
 package pgcheck
 
 import (
