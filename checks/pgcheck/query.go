@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/readyctl/readyctl/checks"
@@ -97,6 +98,10 @@ func (p *Probe) runQuery(ctx context.Context, conn *pgx.Conn, obs checks.Observa
 		return nil, p.tooLarge(fmt.Sprintf("the query result (%d rows read so far)", count))
 	}
 	if err != nil {
+		var big *pgproto3.ExceededMaxBodyLenErr
+		if errors.As(err, &big) {
+			return nil, p.tooLarge(fmt.Sprintf("a row of %d bytes", big.ActualBodyLen))
+		}
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "25006" {
 			return []string{fmt.Sprintf("query tried to write (%s): readyctl runs every query read-only, nothing was changed", pe.Message)}, nil

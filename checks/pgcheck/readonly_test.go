@@ -241,10 +241,10 @@ func testUnsafeRole(t *testing.T, pg *testsvc.Postgres) {
 func testTooLarge(t *testing.T, pg *testsvc.Postgres) {
 	dsn := roleDSN(t, pg, "app", "monitor", monitorPW)
 	for _, c := range []struct{ name, opts, fragment string }{
-		{"one huge value", `query: {sql: "SELECT repeat('x', 50000000)"}`, "above the read cap"},
+		{"one huge value", `query: {sql: "SELECT repeat('x', 50000000)"}`, "a row of 50000006 bytes is larger than max_bytes 1048576 (1.0 MiB)"},
 		{"many rows", `query: {sql: "SELECT g FROM generate_series(1, 2000000) g"}`, "the query result"},
 		{"many empty rows", `query: {sql: "SELECT FROM generate_series(1, 2000000)"}`, "the query result"},
-		{"raised cap still caps", "max_bytes: 2000000\n" + `query: {sql: "SELECT repeat('x', 3000000)"}`, "above the read cap of 2004096"},
+		{"raised cap still caps", "max_bytes: 2000000\n" + `query: {sql: "SELECT repeat('x', 3000000)"}`, "a row of 3000006 bytes is larger than max_bytes 2000000"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := run(t, decode(t, dsn, c.opts), 20*time.Second)
