@@ -225,7 +225,7 @@ func TestRetryOnReusedConnectionClosed(t *testing.T) {
 	}{{"GET", 0}, {"POST", 1}} {
 		conns.Store(0)
 		requests.Store(0)
-		p := mustProbe(t, fmt.Sprintf("url: %s\nmethod: %s\nconnections: 1\nrequests: 3", url, tt.method))
+		p := mustProbe(t, fmt.Sprintf("url: %s\nmethod: %s\nconnections: 1\nrequests: 3\nthresholds: [\"errors <= 3\"]", url, tt.method))
 		obs, err := runProbe(t, p, 10*time.Second)
 		if err != nil {
 			t.Fatal(err)

@@ -17,7 +17,13 @@
 // measured, as with wrk). Latencies go into one HdrHistogram per worker,
 // merged at the end, so memory does not grow with the length of the run.
 //
-// Observations: requests, errors, error_rate, rps, p50, p90, p95, p99, max,
+// Without a threshold on error_rate or errors, the item fails when more
+// than 1% of its requests fail (defaultErrorThreshold): a load test whose
+// target refuses every request must never pass on its latencies.
+//
+// Observations: requests, errors, error_rate, rps (answered requests per
+// second: responses of any status; refused, timed-out and dropped requests
+// do not count), p50, p90, p95, p99, max,
 // mean, min (durations), duration (measured time), responses,
 // status_counts (map by status code), error_kinds (map: timeout, refused,
 // reset, dns, tls, status, dropped, other), dropped (open model) and
@@ -34,6 +40,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,7 +74,7 @@ type Probe struct {
 	Warmup      time.Duration     `yaml:"warmup" doc:"load sent before measuring starts; not recorded (it comes on top of duration or requests)"`
 	Timeout     time.Duration     `yaml:"timeout" doc:"per-request timeout, from connecting to the end of the body; a request that times out is an error and its wait is recorded as its latency"`
 	OKStatus    StatusList        `yaml:"ok_status" doc:"statuses that count as success: codes, classes like \"2xx\" or ranges like \"200-399\" (default: any status below 500)"`
-	Thresholds  []string          `yaml:"thresholds" doc:"pass/fail criteria in k6's grammar: \"p(95) < 2s\", \"p99 < 3s\", \"avg|med|min|max < 500ms\", \"error_rate < 0.01\" (or 1%), \"rps > 200\"; operators < <= > >= == !=; a bare latency number is milliseconds"`
+	Thresholds  []string          `yaml:"thresholds" doc:"pass/fail criteria in k6's grammar: \"p(95) < 2s\", \"p99 < 3s\", \"avg|med|min|max < 500ms\", \"error_rate < 0.01\" (or 1%), \"rps > 200\" (rps counts answered requests only); operators < <= > >= == !=; a bare latency number is milliseconds; without a threshold on error_rate or errors, error_rate <= 1% applies"`
 	MaxDuration time.Duration     `yaml:"max_duration" doc:"safety guard: warmup plus duration (or requests at rate) longer than this is refused; a requests run is stopped at it"`
 
 	url        *url.URL
@@ -201,8 +208,19 @@ func (p *Probe) Validate() error {
 		}
 		p.thresholds = append(p.thresholds, th)
 	}
+	if !slices.ContainsFunc(p.thresholds, func(th threshold) bool { return th.kind == kindErrorRate || th.kind == kindErrors }) {
+		th, err := parseThreshold(defaultErrorThreshold)
+		if err != nil {
+			panic(err) // a constant
+		}
+		th.text += " (default)"
+		p.thresholds = append(p.thresholds, th)
+	}
 	return nil
 }
+
+// defaultErrorThreshold applies when no threshold is about errors.
+const defaultErrorThreshold = "error_rate <= 0.01"
 
 // plannedLength is how long the run lasts on its schedule, when that is
 // known before it starts: duration runs, and requests runs at a rate.

@@ -102,7 +102,7 @@ type summary struct {
 	mean      time.Duration
 	min, max  time.Duration
 	elapsed   time.Duration
-	rps       float64
+	rps       float64 // answered requests (any status) per second
 	status    map[int]int64
 	kinds     map[string]int64
 	open      bool
@@ -139,8 +139,10 @@ func merge(ws []*workerStats, highest time.Duration, elapsed time.Duration) *sum
 		s.min = time.Duration(s.hist.Min()) * histUnit
 		s.max = time.Duration(s.hist.Max()) * histUnit
 	}
+	// Answered requests only: refused connections and timeouts come back
+	// fast and must not look like throughput.
 	if elapsed > 0 {
-		s.rps = float64(s.requests) / elapsed.Seconds()
+		s.rps = float64(s.responses) / elapsed.Seconds()
 	}
 	return s
 }
@@ -157,9 +159,6 @@ func (s *summary) addDropped(n int64) {
 	s.requests += n
 	s.errors += n
 	s.kinds["dropped"] += n
-	if s.elapsed > 0 {
-		s.rps = float64(s.requests) / s.elapsed.Seconds()
-	}
 }
 
 func (s *summary) percentile(p float64) time.Duration {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/readyctl/readyctl/checks"
 )
@@ -71,7 +73,49 @@ func (p *Probe) config(stmtTimeout time.Duration) (*pgx.ConnConfig, error) {
 	// Unnamed statements only: works through PgBouncer and never leaves
 	// prepared statements behind.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeDescribeExec
+	// pgx would allocate any message the server announces, up to 1 GiB,
+	// before the probe sees a byte of it: no single message may exceed
+	// the read cap (with room for the probe's own status rows).
+	maxBody := int(max(p.maxBytes(), minMessageCap) + messageOverhead)
+	cfg.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		f := pgproto3.NewFrontend(r, w)
+		f.SetMaxBodyLen(maxBody)
+		return f
+	}
 	return cfg, nil
+}
+
+const (
+	// minMessageCap keeps the probe's own queries (status, migrations,
+	// pg_stat_statements) working under a tiny max_bytes.
+	minMessageCap = 64 << 10
+	// messageOverhead is a DataRow's framing around the values.
+	messageOverhead = 4 << 10
+)
+
+func (p *Probe) maxBytes() int64 {
+	if p.MaxBytes > 0 {
+		return p.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+// tooLarge is the error of a result above the read cap.
+func (p *Probe) tooLarge(what string) error {
+	return checks.WithReason(checks.ReasonTooLarge, fmt.Errorf("%s is larger than max_bytes %d (%s): select fewer or smaller values, or raise max_bytes",
+		what, p.maxBytes(), fmtBytes(p.maxBytes())))
+}
+
+func fmtBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // withParams adds libpq parameters to a DSN, in its own syntax. Later
@@ -160,6 +204,12 @@ func classify(target, what string, err error) error {
 	var re *checks.ReasonError
 	if errors.As(err, &re) {
 		return err // already explained and classified
+	}
+	var big *pgproto3.ExceededMaxBodyLenErr
+	if errors.As(err, &big) {
+		return checks.WithReason(checks.ReasonTooLarge, &pgErr{
+			msg: fmt.Sprintf("%s: %s: the server sent a message of %d bytes, above the read cap of %d bytes (max_bytes)", target, what, big.ActualBodyLen, big.MaxExpectedBodyLen),
+			err: err})
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,53 +23,90 @@ type migState struct {
 }
 
 type migrationTool struct {
+	name  string
 	table string
 	read  func(ctx context.Context, conn *pgx.Conn, table pgx.Identifier) (*migState, error)
 }
 
-// toolOrder is the detection order of `tool: auto` and the order in
-// messages.
-var toolOrder = []string{"golang-migrate", "goose", "flyway", "liquibase", "rails", "django", "prisma"}
-
-var migrationTools = map[string]migrationTool{
-	"golang-migrate": {"schema_migrations", readGolangMigrate},
-	"goose":          {"goose_db_version", readGoose},
-	"flyway":         {"flyway_schema_history", readFlyway},
-	"liquibase":      {"databasechangelog", readLiquibase},
-	"rails":          {"schema_migrations", readRails},
-	"django":         {"django_migrations", readDjango},
-	"prisma":         {"_prisma_migrations", readPrisma},
+// migrationTools is the one list of tools, in the detection order of
+// `tool: auto` and the order of messages. golang-migrate and Rails share
+// schema_migrations: a dirty column tells them apart.
+var migrationTools = []migrationTool{
+	{"golang-migrate", "schema_migrations", readGolangMigrate},
+	{"goose", "goose_db_version", readGoose},
+	{"flyway", "flyway_schema_history", readFlyway},
+	{"liquibase", "databasechangelog", readLiquibase},
+	{"rails", "schema_migrations", readRails},
+	{"django", "django_migrations", readDjango},
+	{"prisma", "_prisma_migrations", readPrisma},
 }
 
-func toolNames() []string { return toolOrder }
+func lookupTool(name string) (migrationTool, bool) {
+	for _, t := range migrationTools {
+		if t.name == name {
+			return t, true
+		}
+	}
+	return migrationTool{}, false
+}
 
-// findTable resolves a table by name, in schema or along the search_path,
-// without building SQL from the names: the quoted name is a parameter of
-// to_regclass. It returns the schema-qualified identifier.
+func toolNames() []string {
+	names := make([]string, len(migrationTools))
+	for i, t := range migrationTools {
+		names[i] = t.name
+	}
+	return names
+}
+
+// foundTable is a candidate table that exists.
+type foundTable struct {
+	id    pgx.Identifier // schema-qualified
+	dirty bool           // has a dirty column (golang-migrate, not Rails)
+}
+
+// resolveTables resolves candidate table names, in schema or along the
+// search_path, in one query, without building SQL from the names: the
+// quoted names are a parameter of to_regclass. The result maps each name
+// that exists to its table.
+func resolveTables(ctx context.Context, conn *pgx.Conn, schema string, tables []string) (map[string]foundTable, error) {
+	quoted := make([]string, len(tables))
+	for i, t := range tables {
+		id := pgx.Identifier{t}
+		if schema != "" {
+			id = pgx.Identifier{schema, t}
+		}
+		quoted[i] = id.Sanitize()
+	}
+	rows, err := conn.Query(ctx, `SELECT c.i::int, n.nspname::text, r.relname::text,
+		  EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attname = 'dirty' AND a.attnum > 0 AND NOT a.attisdropped)
+		FROM unnest($1::text[]) WITH ORDINALITY AS c(name, i)
+		JOIN pg_class r ON r.oid = to_regclass(c.name)
+		JOIN pg_namespace n ON n.oid = r.relnamespace`, quoted)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	found := map[string]foundTable{}
+	for rows.Next() {
+		var i int
+		var ns, rel string
+		var dirty bool
+		if err := rows.Scan(&i, &ns, &rel, &dirty); err != nil {
+			return nil, err
+		}
+		found[tables[i-1]] = foundTable{pgx.Identifier{ns, rel}, dirty}
+	}
+	return found, rows.Err()
+}
+
+// findTable resolves one table (see resolveTables).
 func findTable(ctx context.Context, conn *pgx.Conn, schema, table string) (pgx.Identifier, bool, error) {
-	name := pgx.Identifier{table}
-	if schema != "" {
-		name = pgx.Identifier{schema, table}
-	}
-	var ns, rel string
-	err := conn.QueryRow(ctx, `SELECT n.nspname::text, c.relname::text
-		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.oid = to_regclass($1::text)`, name.Sanitize()).Scan(&ns, &rel)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, nil
-	}
+	found, err := resolveTables(ctx, conn, schema, []string{table})
 	if err != nil {
 		return nil, false, err
 	}
-	return pgx.Identifier{ns, rel}, true, nil
-}
-
-func hasColumn(ctx context.Context, conn *pgx.Conn, table pgx.Identifier, column string) (bool, error) {
-	var ok bool
-	err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute
-		WHERE attrelid = to_regclass($1::text) AND attname = $2 AND attnum > 0 AND NOT attisdropped)`,
-		table.Sanitize(), column).Scan(&ok)
-	return ok, err
+	f, ok := found[table]
+	return f.id, ok, nil
 }
 
 func display(id pgx.Identifier) string { return strings.Join(id, ".") }
@@ -89,79 +127,72 @@ func (p *Probe) checkMigrations(ctx context.Context, conn *pgx.Conn, obs checks.
 		where = fmt.Sprintf("in schema %q", m.Schema)
 	}
 
-	var table pgx.Identifier
+	// The candidates: every tool's table for auto, else the one table.
+	candidates := []migrationTool{}
 	if tool == "auto" {
-		type hit struct {
-			tool  string
-			table pgx.Identifier
-		}
-		var hits []hit
-		var names []string
-		for _, name := range toolOrder {
-			t := migrationTools[name]
-			if name == "rails" {
-				continue // shares schema_migrations with golang-migrate, decided below
-			}
-			names = append(names, t.table)
-			id, ok, err := findTable(ctx, conn, m.Schema, t.table)
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				continue
-			}
-			if name == "golang-migrate" {
-				dirty, err := hasColumn(ctx, conn, id, "dirty")
-				if err != nil {
-					return nil, err
-				}
-				if !dirty {
-					name = "rails"
-				}
-			}
-			hits = append(hits, hit{name, id})
-		}
-		switch len(hits) {
-		case 0:
-			return []string{fmt.Sprintf("no migrations were applied: none of the migration tables (%s) exists %s",
-				strings.Join(names, ", "), where)}, nil
-		case 1:
-			tool, table = hits[0].tool, hits[0].table
-			mobs["tool"] = tool
-		default:
-			var found []string
-			for _, h := range hits {
-				found = append(found, fmt.Sprintf("%s (%s)", h.tool, display(h.table)))
-			}
-			return []string{fmt.Sprintf("migrations tool: auto found tables of several tools: %s; set migrations.tool",
-				strings.Join(found, ", "))}, nil
-		}
+		candidates = migrationTools
 	} else {
-		name := m.Table
-		if name == "" {
-			name = migrationTools[tool].table
+		t, _ := lookupTool(tool)
+		if m.Table != "" {
+			t.table = m.Table
 		}
-		id, ok, err := findTable(ctx, conn, m.Schema, name)
-		if err != nil {
-			return nil, err
+		candidates = append(candidates, t)
+	}
+	var names []string
+	for _, t := range candidates {
+		if !slices.Contains(names, t.table) {
+			names = append(names, t.table)
 		}
+	}
+	found, err := resolveTables(ctx, conn, m.Schema, names)
+	if err != nil {
+		return nil, err
+	}
+
+	// A tool matches when its table exists; schema_migrations belongs to
+	// golang-migrate when it has a dirty column, else to Rails.
+	type hit struct {
+		tool  string
+		table pgx.Identifier
+	}
+	var hits []hit
+	for _, t := range candidates {
+		f, ok := found[t.table]
 		if !ok {
-			return []string{fmt.Sprintf("no migrations were applied: %s table %q does not exist %s", tool, name, where)}, nil
+			continue
 		}
-		if tool == "golang-migrate" {
-			dirty, err := hasColumn(ctx, conn, id, "dirty")
-			if err != nil {
-				return nil, err
-			}
-			if !dirty {
-				return []string{fmt.Sprintf("table %s has no dirty column, so it is not golang-migrate's (Rails uses the same name: set tool: rails)", display(id))}, nil
-			}
+		switch {
+		case t.name == "golang-migrate" && !f.dirty && tool == "auto":
+			continue // counted as rails
+		case t.name == "golang-migrate" && !f.dirty:
+			return []string{fmt.Sprintf("table %s has no dirty column, so it is not golang-migrate's (Rails uses the same name: set tool: rails)", display(f.id))}, nil
+		case t.name == "rails" && f.dirty && tool == "auto":
+			continue // counted as golang-migrate
 		}
-		table = id
+		hits = append(hits, hit{t.name, f.id})
+	}
+	var table pgx.Identifier
+	switch {
+	case len(hits) == 0 && tool == "auto":
+		return []string{fmt.Sprintf("no migrations were applied: none of the migration tables (%s) exists %s",
+			strings.Join(names, ", "), where)}, nil
+	case len(hits) == 0:
+		return []string{fmt.Sprintf("no migrations were applied: %s table %q does not exist %s", tool, candidates[0].table, where)}, nil
+	case len(hits) == 1:
+		tool, table = hits[0].tool, hits[0].table
+		mobs["tool"] = tool
+	default:
+		var found []string
+		for _, h := range hits {
+			found = append(found, fmt.Sprintf("%s (%s)", h.tool, display(h.table)))
+		}
+		return []string{fmt.Sprintf("migrations tool: auto found tables of several tools: %s; set migrations.tool",
+			strings.Join(found, ", "))}, nil
 	}
 	mobs["table"] = display(table)
 
-	st, err := migrationTools[tool].read(ctx, conn, table)
+	t, _ := lookupTool(tool)
+	st, err := t.read(ctx, conn, table)
 	if err != nil {
 		return nil, err
 	}

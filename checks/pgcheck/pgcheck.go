@@ -5,9 +5,13 @@
 //
 // It must never change the database it checks: every session it opens is
 // read-only (default_transaction_read_only) with a statement_timeout inside
-// the item's deadline, the checklist query runs in a READ ONLY transaction
-// that is always rolled back, and no SQL text is ever built from user input
-// except identifiers quoted by pgx.Identifier.
+// the item's deadline; the checklist query must be one reading statement
+// naming no side-effecting function (sqlguard.go, checked at load), runs
+// only as a role that cannot run programs, write files or signal backends
+// (role.go, unless allow_privileged), in a READ ONLY transaction that is
+// always rolled back; what it reads is capped by max_bytes; and no SQL text
+// is ever built from user input except identifiers quoted by
+// pgx.Identifier.
 package pgcheck
 
 import (
@@ -67,6 +71,9 @@ type Probe struct {
 	Migrations  *Migrations  `yaml:"migrations" doc:"check the schema migrations table of a migration tool"`
 	Query       *Query       `yaml:"query" doc:"run one read-only SQL statement; observations rows, value, query_duration"`
 	SlowQueries *SlowQueries `yaml:"slow_queries" doc:"fail on statements in pg_stat_statements whose mean time is too high"`
+
+	MaxBytes        int64 `yaml:"max_bytes" doc:"most bytes of rows the probe reads (query rows and any single message from the server), default 1 MiB; more is an error with reason too_large"`
+	AllowPrivileged bool  `yaml:"allow_privileged" doc:"run query with a superuser or a member of pg_execute_server_program, pg_write_server_files or pg_signal_backend; by default that is an error (reason unsafe_role): use a pg_monitor role"`
 }
 
 // Migrations is the `migrations:` block.
@@ -80,7 +87,7 @@ type Migrations struct {
 
 // Query is the `query:` block.
 type Query struct {
-	SQL         string        `yaml:"sql" doc:"one SQL statement, run in a READ ONLY transaction that is rolled back"`
+	SQL         string        `yaml:"sql" doc:"one SELECT, WITH, VALUES, TABLE or SHOW statement, run in a READ ONLY transaction that is rolled back; data-modifying statements and side-effecting functions (COPY, dblink, lo_*, pg_terminate_backend, nextval, ...) are refused when the checklist is loaded"`
 	MaxDuration time.Duration `yaml:"max_duration" doc:"fail when the query (including reading its rows) takes longer"`
 }
 
@@ -95,9 +102,13 @@ type SlowQueries struct {
 // shorter is configured.
 const DefaultConnectTimeout = 5 * time.Second
 
+// DefaultMaxBytes caps what the probe reads from the server: a query
+// returning one 200 MB value must not take the run's memory and time.
+const DefaultMaxBytes = 1 << 20
+
 // New returns a probe with its defaults.
 func New() *Probe {
-	return &Probe{ConnectTimeout: DefaultConnectTimeout}
+	return &Probe{ConnectTimeout: DefaultConnectTimeout, MaxBytes: DefaultMaxBytes}
 }
 
 var sslModes = map[string]bool{"disable": true, "allow": true, "prefer": true, "require": true, "verify-ca": true, "verify-full": true}
@@ -132,7 +143,7 @@ func (p *Probe) Validate() error {
 	}
 	if m := p.Migrations; m != nil {
 		auto := m.Tool == "" || m.Tool == "auto"
-		if _, ok := migrationTools[m.Tool]; !ok && !auto {
+		if _, ok := lookupTool(m.Tool); !ok && !auto {
 			return checks.FieldErrorf("migrations.tool", "%q is not one of auto, %s", m.Tool, strings.Join(toolNames(), ", "))
 		}
 		if m.Table != "" && auto {
@@ -149,6 +160,12 @@ func (p *Probe) Validate() error {
 		if q.MaxDuration < 0 {
 			return checks.FieldErrorf("query.max_duration", "must not be negative")
 		}
+		if err := checkReadOnlySQL(q.SQL); err != nil {
+			return checks.FieldErrorf("query.sql", "%v", err)
+		}
+	}
+	if p.MaxBytes <= 0 {
+		return checks.FieldErrorf("max_bytes", "must be positive")
 	}
 	if s := p.SlowQueries; s != nil {
 		if s.MaxMean <= 0 {
@@ -168,6 +185,13 @@ func (p *Probe) Validate() error {
 // reported together in one message.
 func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	obs := checks.Observations{}
+	if p.Query != nil {
+		// Validate refuses this already; a probe built without the
+		// loader must not get past it either.
+		if err := checkReadOnlySQL(p.Query.SQL); err != nil {
+			return obs, checks.WithReason(checks.ReasonConfig, fmt.Errorf("query.sql: %w", err))
+		}
+	}
 	cfg, err := p.config(sessionTimeout(ctx))
 	if err != nil {
 		return obs, fmt.Errorf("dsn: %s", safeParseError(err))
@@ -204,6 +228,9 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 		fails = append(fails, msgs...)
 	}
 	if p.Query != nil {
+		if err := p.checkRole(ctx, conn); err != nil {
+			return obs, classify(target, "checking the role failed", err)
+		}
 		msgs, err := p.runQuery(ctx, conn, obs)
 		if err != nil {
 			return obs, err

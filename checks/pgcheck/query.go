@@ -14,13 +14,21 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/readyctl/readyctl/checks"
 )
 
-// maxRows caps the rows kept as observations; row_count counts them all.
+// maxRows caps the rows kept as observations; row_count counts them all
+// (up to max_bytes of rows).
 const maxRows = 1000
+
+// Bytes a row and a value take on the wire besides the value itself.
+const (
+	rowOverhead   = 7
+	valueOverhead = 4
+)
 
 // runQuery runs the checklist query in a READ ONLY transaction that is
 // always rolled back, so even a statement that slips past read-only mode
@@ -37,17 +45,34 @@ func (p *Probe) runQuery(ctx context.Context, conn *pgx.Conn, obs checks.Observa
 		_ = tx.Rollback(rbCtx)
 	}()
 
+	// Cancelled when the result is too large: closing the rows would
+	// otherwise read the rest of an endless result.
+	qctx, cancelQuery := context.WithCancel(ctx)
+	defer cancelQuery()
 	start := time.Now()
-	rows, err := tx.Query(ctx, q.SQL)
+	rows, err := tx.Query(qctx, q.SQL)
 	var out []any
 	var columns []any
 	count := 0
+	var read int64
+	tooLarge := false
 	if err == nil {
 		for _, f := range rows.FieldDescriptions() {
 			columns = append(columns, f.Name)
 		}
 		for rows.Next() {
 			count++
+			// Every row counts, kept or not, with its framing: a billion
+			// empty rows are as unbounded as one huge value.
+			read += rowOverhead
+			for _, v := range rows.RawValues() {
+				read += int64(len(v)) + valueOverhead
+			}
+			if read > p.maxBytes() {
+				tooLarge = true
+				cancelQuery()
+				break
+			}
 			if count > maxRows {
 				continue
 			}
@@ -69,7 +94,14 @@ func (p *Probe) runQuery(ctx context.Context, conn *pgx.Conn, obs checks.Observa
 	}
 	elapsed := time.Since(start)
 	obs["query_duration"] = elapsed
+	if tooLarge {
+		return nil, p.tooLarge(fmt.Sprintf("the query result (%d rows read so far)", count))
+	}
 	if err != nil {
+		var big *pgproto3.ExceededMaxBodyLenErr
+		if errors.As(err, &big) {
+			return nil, p.tooLarge(fmt.Sprintf("a row of %d bytes", big.ActualBodyLen))
+		}
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "25006" {
 			return []string{fmt.Sprintf("query tried to write (%s): readyctl runs every query read-only, nothing was changed", pe.Message)}, nil

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -111,14 +113,102 @@ func (c statusClient) Do(ctx context.Context, req *http.Request) (*http.Response
 type client struct {
 	raw api.Client
 	v1  v1.API
+	cap *readCap
 }
 
-func newClient(address string, hc *http.Client) (*client, error) {
-	raw, err := api.NewClient(api.Config{Address: address, Client: hc})
+// newClient builds the API client on hc. Every response body is read
+// through a cap of maxBytes: client_golang reads a body whole before
+// decoding it, and an endless result would take all memory within the
+// item's timeout.
+func newClient(address string, hc *http.Client, maxBytes int64) (*client, error) {
+	rc := &readCap{limit: maxBytes}
+	capped := *hc
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	capped.Transport = &capTransport{next: next, cap: rc}
+	raw, err := api.NewClient(api.Config{Address: address, Client: &capped})
 	if err != nil {
 		return nil, err
 	}
-	return &client{raw: raw, v1: v1.NewAPI(statusClient{raw})}, nil
+	return &client{raw: raw, v1: v1.NewAPI(statusClient{raw}), cap: rc}, nil
+}
+
+// maxSeries caps the series of one query result: each becomes a map in
+// the observations and the report.
+const maxSeries = 10000
+
+// readCap is the body limit of one client and whether a body hit it.
+type readCap struct {
+	limit   int64
+	tripped atomic.Bool
+}
+
+type errBodyTooLarge struct{ limit int64 }
+
+func (e *errBodyTooLarge) Error() string {
+	return fmt.Sprintf("the answer is larger than max_bytes %d", e.limit)
+}
+
+// check turns any error of a request whose body hit the cap into a
+// too_large error, whatever client_golang made of the cut body.
+func (rc *readCap) check(err error) error {
+	if err == nil || !rc.tripped.Load() {
+		return err
+	}
+	return checks.WithReason(checks.ReasonTooLarge, fmt.Errorf("the answer is larger than max_bytes %d (%s): narrow the query or raise max_bytes", rc.limit, fmtBytes(rc.limit)))
+}
+
+func fmtBytes(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+}
+
+type capTransport struct {
+	next http.RoundTripper
+	cap  *readCap
+}
+
+func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &capBody{ReadCloser: resp.Body, left: t.cap.limit, cap: t.cap}
+	return resp, nil
+}
+
+func (t *capTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+type capBody struct {
+	io.ReadCloser
+	left int64
+	cap  *readCap
+}
+
+func (b *capBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, &errBodyTooLarge{b.cap.limit}
+	}
+	// One byte past the limit tells a body of exactly limit bytes from a
+	// longer one.
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		b.cap.tripped.Store(true)
+		return n, &errBodyTooLarge{b.cap.limit}
+	}
+	return n, err
 }
 
 func (c *client) Query(ctx context.Context, query string, at time.Time, timeout time.Duration) ([]sample, []string, error) {
@@ -127,7 +217,7 @@ func (c *client) Query(ctx context.Context, query string, at time.Time, timeout 
 		opts = append(opts, v1.WithTimeout(timeout))
 	}
 	val, warnings, _, err := c.v1.Query(ctx, query, at, opts...)
-	if err != nil {
+	if err := c.cap.check(err); err != nil {
 		return nil, warnings, apiError(err)
 	}
 	s, err := samples(val)
@@ -140,7 +230,7 @@ func (c *client) QueryRange(ctx context.Context, query string, start, end time.T
 		opts = append(opts, v1.WithTimeout(timeout))
 	}
 	val, warnings, _, err := c.v1.QueryRange(ctx, query, v1.Range{Start: start, End: end, Step: step}, opts...)
-	if err != nil {
+	if err := c.cap.check(err); err != nil {
 		return nil, warnings, apiError(err)
 	}
 	s, err := samples(val)
@@ -149,7 +239,7 @@ func (c *client) QueryRange(ctx context.Context, query string, start, end time.T
 
 func (c *client) Targets(ctx context.Context) ([]target, error) {
 	res, err := c.v1.Targets(ctx)
-	if err != nil {
+	if err := c.cap.check(err); err != nil {
 		return nil, apiError(err)
 	}
 	out := make([]target, 0, len(res.Active))
@@ -171,7 +261,7 @@ func (c *client) Targets(ctx context.Context) ([]target, error) {
 
 func (c *client) Rules(ctx context.Context) ([]rule, error) {
 	res, err := c.v1.Rules(ctx, nil)
-	if err != nil {
+	if err := c.cap.check(err); err != nil {
 		return nil, apiError(err)
 	}
 	var out []rule
@@ -190,7 +280,7 @@ func (c *client) Rules(ctx context.Context) ([]rule, error) {
 
 func (c *client) Alerts(ctx context.Context) ([]alert, error) {
 	res, err := c.v1.Alerts(ctx)
-	if err != nil {
+	if err := c.cap.check(err); err != nil {
 		return nil, apiError(err)
 	}
 	out := make([]alert, 0, len(res.Alerts))
@@ -213,7 +303,7 @@ func (c *client) Ready(ctx context.Context) (int, string, error) {
 		return 0, "", err
 	}
 	resp, body, err := c.raw.Do(ctx, req)
-	if err != nil {
+	if err := c.cap.check(err); err != nil {
 		return 0, "", err
 	}
 	return resp.StatusCode, string(body), nil
@@ -225,12 +315,18 @@ func (c *client) Ready(ctx context.Context) (int, string, error) {
 func samples(v model.Value) ([]sample, error) {
 	switch v := v.(type) {
 	case model.Vector:
+		if len(v) > maxSeries {
+			return nil, tooManySeries(len(v))
+		}
 		out := make([]sample, 0, len(v))
 		for _, s := range v {
 			out = append(out, sample{Labels: labelMap(s.Metric), Value: float64(s.Value), Time: s.Timestamp.Time()})
 		}
 		return out, nil
 	case model.Matrix:
+		if len(v) > maxSeries {
+			return nil, tooManySeries(len(v))
+		}
 		var out []sample
 		for _, ss := range v {
 			labels := labelMap(ss.Metric)
@@ -246,6 +342,10 @@ func samples(v model.Value) ([]sample, error) {
 	default:
 		return nil, checks.WithReason("bad_query", fmt.Errorf("the query returns a %s, not numbers", v.Type()))
 	}
+}
+
+func tooManySeries(n int) error {
+	return checks.WithReason(checks.ReasonTooLarge, fmt.Errorf("the query returned %d series, more than the %d a probe keeps: aggregate it (sum by, topk)", n, maxSeries))
 }
 
 func labelMap(m model.Metric) map[string]string {

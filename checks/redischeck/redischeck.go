@@ -65,6 +65,7 @@ type Probe struct {
 	MaxMemoryRatio       float64        `yaml:"max_memory_ratio" doc:"fail when used_memory/maxmemory is higher, 0..1; fails when maxmemory is unlimited"`
 	RequirePersistenceOK bool           `yaml:"require_persistence_ok" doc:"fail unless the last RDB save and the last AOF write succeeded"`
 	Key                  *Key           `yaml:"key" doc:"check one key with read-only commands (TYPE, GET)"`
+	MaxBytes             int64          `yaml:"max_bytes" doc:"most bytes the probe reads from the server (INFO, the key's value), default 1 MiB; a larger reply is an error with reason too_large"`
 }
 
 // Key is the `key:` block.
@@ -78,9 +79,20 @@ type Key struct {
 // DefaultConnectTimeout bounds connection establishment.
 const DefaultConnectTimeout = 5 * time.Second
 
+// DefaultMaxBytes caps what a run reads: INFO is a few KiB, a 1 GiB reply
+// is an attack or a mistake.
+const DefaultMaxBytes = 1 << 20
+
 // New returns a probe with its defaults.
 func New() *Probe {
-	return &Probe{ConnectTimeout: DefaultConnectTimeout}
+	return &Probe{ConnectTimeout: DefaultConnectTimeout, MaxBytes: DefaultMaxBytes}
+}
+
+func (p *Probe) maxBytes() int64 {
+	if p.MaxBytes > 0 {
+		return p.MaxBytes
+	}
+	return DefaultMaxBytes
 }
 
 var keyTypes = map[string]bool{"string": true, "list": true, "set": true, "zset": true, "hash": true, "stream": true}
@@ -102,6 +114,9 @@ func (p *Probe) Validate() error {
 	}
 	if p.ConnectTimeout < 0 {
 		return checks.FieldErrorf("connect_timeout", "must not be negative")
+	}
+	if p.MaxBytes <= 0 {
+		return checks.FieldErrorf("max_bytes", "must be positive")
 	}
 	switch p.ExpectRole {
 	case "", "master", "primary", "replica", "slave":
@@ -169,7 +184,20 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	if err := p.clientOptions(o); err != nil {
 		return obs, err
 	}
+	g := &guard{limit: p.maxBytes()}
+	o.Dialer = g.dialer(ctx, redis.NewDialer(o))
 	target := p.target(o)
+	// Every error below goes through fail: the read cap and the end of the
+	// run explain an error better than what go-redis saw.
+	fail := func(err error) error {
+		switch {
+		case g.tooLarge(err):
+			return checks.WithReason(checks.ReasonTooLarge, fmt.Errorf("%s: a reply is larger than max_bytes %d: raise max_bytes if that is expected", target, g.limit))
+		case ctx.Err() != nil:
+			return fmt.Errorf("%s: %w", target, ctx.Err())
+		}
+		return classify(target, err)
+	}
 	client := redis.NewClient(o)
 	defer client.Close()
 
@@ -182,6 +210,9 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	if pingErr == nil {
 		obs["latency"] = time.Since(start)
 	} else if !redis.IsLoadingError(pingErr) {
+		if g.tooLarge(pingErr) || ctx.Err() != nil {
+			return obs, fail(pingErr)
+		}
 		if connectTimedOut(ctx, pingCtx) {
 			return obs, classify(target, fmt.Errorf("no answer within connect_timeout %s: %w", p.connectTimeout(), pingErr))
 		}
@@ -191,12 +222,12 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 			return obs, checks.WithReason(checks.ReasonTLS, fmt.Errorf(
 				"%s: the server closed the TLS connection at once; it probably requires a client certificate (tls.cert_file, tls.key_file): %w", target, pingErr))
 		}
-		return obs, classify(target, pingErr)
+		return obs, fail(pingErr)
 	}
 
 	raw, err := client.Info(ctx).Result()
 	if err != nil {
-		return obs, classify(target, err)
+		return obs, fail(err)
 	}
 	info := parseInfo(raw)
 	observe(info, obs)
@@ -209,7 +240,7 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	if info["cluster_enabled"] == "1" {
 		raw, err := client.ClusterInfo(ctx).Result()
 		if err != nil {
-			return obs, classify(target, err)
+			return obs, fail(err)
 		}
 		state := parseInfo(raw)["cluster_state"]
 		obs["cluster_state"] = state
@@ -226,7 +257,7 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	if p.Key != nil {
 		msgs, err := p.checkKey(ctx, client, obs)
 		if err != nil {
-			return obs, classify(target, err)
+			return obs, fail(err)
 		}
 		fails = append(fails, msgs...)
 	}
@@ -260,7 +291,12 @@ func (p *Probe) clientOptions(o *redis.Options) error {
 	o.DialerRetries = 1
 	o.PoolSize = 1
 	o.MinIdleConns = 0
+	// The item's deadline is the only read and write limit: go-redis's
+	// default 5 s read timeout would cut a `timeout: 20s` item short
+	// (-1: no timeout of its own; the context's deadline still applies).
 	o.ContextTimeoutEnabled = true
+	o.ReadTimeout = -1
+	o.WriteTimeout = -1
 	o.DialTimeout = p.connectTimeout()
 	return nil
 }

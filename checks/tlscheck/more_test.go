@@ -2,12 +2,8 @@ package tlscheck
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/rand"
-	"crypto/sha256"
+	"crypto"
 	"crypto/tls"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
@@ -18,61 +14,37 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/crypto/ocsp"
 
 	"github.com/readyctl/readyctl/checks"
 )
 
 // ocspStaple builds a DER OCSP response about leaf, signed by the CA key
-// like a real responder's (the probe does not verify the signature).
+// like a real responder's.
 func ocspStaple(t testing.TB, leaf, ca *issued, status string, nextUpdate time.Time) []byte {
 	t.Helper()
+	return signedStaple(t, leaf, ca, ca.key, status, nextUpdate)
+}
+
+// signedStaple signs a response about leaf, issued by ca, with key.
+func signedStaple(t testing.TB, leaf, ca *issued, key crypto.Signer, status string, nextUpdate time.Time) []byte {
+	t.Helper()
 	now := time.Now()
-	single := ocspSingleResponse{
-		CertID: ocspCertID{
-			HashAlgorithm: pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}},
-			NameHash:      make([]byte, 20),
-			IssuerKeyHash: make([]byte, 20),
-			SerialNumber:  leaf.cert.SerialNumber,
-		},
-		ThisUpdate: now.Add(-time.Hour).UTC(),
-		NextUpdate: nextUpdate.UTC(),
+	tmpl := ocsp.Response{
+		SerialNumber: leaf.cert.SerialNumber,
+		ThisUpdate:   now.Add(-time.Hour).UTC(),
+		NextUpdate:   nextUpdate.UTC(),
 	}
 	switch status {
 	case "good":
-		single.Good = true
+		tmpl.Status = ocsp.Good
 	case "unknown":
-		single.Unknown = true
+		tmpl.Status = ocsp.Unknown
 	case "revoked":
-		single.Revoked = ocspRevokedInfo{RevocationTime: now.Add(-48 * time.Hour).UTC()}
+		tmpl.Status = ocsp.Revoked
+		tmpl.RevokedAt = now.Add(-48 * time.Hour).UTC()
 	}
-	keyHash := sha256.Sum256([]byte("responder"))
-	id, err := asn1.Marshal(keyHash[:20])
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := ocspResponseData{
-		RawResponderID: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 2, IsCompound: true, Bytes: id},
-		ProducedAt:     now.UTC(),
-		Responses:      []ocspSingleResponse{single},
-	}
-	tbs, err := asn1.Marshal(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	digest := sha256.Sum256(tbs)
-	sig, err := ecdsa.SignASN1(rand.Reader, ca.key.(*ecdsa.PrivateKey), digest[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	basic, err := asn1.Marshal(ocspBasicResponse{
-		TBSResponseData:    data,
-		SignatureAlgorithm: pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}},
-		Signature:          asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := asn1.Marshal(ocspResponse{Response: ocspResponseBytes{ResponseType: oidOCSPBasic, Response: basic}})
+	der, err := ocsp.CreateResponse(ca.cert, ca.cert, tmpl, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +84,10 @@ func TestOCSPStaple(t *testing.T) {
 		{
 			name: "staple for another certificate", staple: ocspStaple(t, other, pk.root, "good", now.Add(72*time.Hour)), status: nil,
 			want: outcome{"ocsp", []string{"stapled OCSP response is unusable: it is about another certificate, not the leaf (serial "}},
+		},
+		{
+			name: "staple signed by another key", staple: signedStaple(t, leaf, pk.root, pk.other.key, "good", now.Add(72*time.Hour)), status: nil,
+			want: outcome{"ocsp", []string{`stapled OCSP response is unusable: the responder's signature does not verify with the issuer "Test Root CA"`}},
 		},
 		{
 			name: "garbage staple", staple: []byte("not ocsp"), status: nil,

@@ -2,68 +2,13 @@ package tlscheck
 
 import (
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
 	"errors"
 	"fmt"
-	"math/big"
+	"strings"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 )
-
-// The OCSP response structures of RFC 6960, just deep enough to read the
-// status of the leaf certificate from a stapled response. The responder's
-// signature is not verified here (the standard library has no OCSP
-// verifier); clients that honour staples do verify it. What this catches is
-// what an operator can act on: no staple, a staple saying "revoked" or
-// "unknown", and a stale staple the server keeps serving.
-
-type ocspResponse struct {
-	Status   asn1.Enumerated
-	Response ocspResponseBytes `asn1:"explicit,tag:0,optional"`
-}
-
-type ocspResponseBytes struct {
-	ResponseType asn1.ObjectIdentifier
-	Response     []byte
-}
-
-type ocspBasicResponse struct {
-	TBSResponseData    ocspResponseData
-	SignatureAlgorithm pkix.AlgorithmIdentifier
-	Signature          asn1.BitString
-	Certificates       []asn1.RawValue `asn1:"explicit,tag:0,optional"`
-}
-
-type ocspResponseData struct {
-	Raw            asn1.RawContent
-	Version        int `asn1:"optional,default:0,explicit,tag:0"`
-	RawResponderID asn1.RawValue
-	ProducedAt     time.Time `asn1:"generalized"`
-	Responses      []ocspSingleResponse
-}
-
-type ocspCertID struct {
-	HashAlgorithm pkix.AlgorithmIdentifier
-	NameHash      []byte
-	IssuerKeyHash []byte
-	SerialNumber  *big.Int
-}
-
-type ocspRevokedInfo struct {
-	RevocationTime time.Time       `asn1:"generalized"`
-	Reason         asn1.Enumerated `asn1:"explicit,tag:0,optional"`
-}
-
-type ocspSingleResponse struct {
-	CertID     ocspCertID
-	Good       asn1.Flag       `asn1:"tag:0,optional"`
-	Revoked    ocspRevokedInfo `asn1:"tag:1,optional"`
-	Unknown    asn1.Flag       `asn1:"tag:2,optional"`
-	ThisUpdate time.Time       `asn1:"generalized"`
-	NextUpdate time.Time       `asn1:"generalized,explicit,tag:0,optional"`
-}
-
-var oidOCSPBasic = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 1}
 
 // staple is what a stapled OCSP response says about the leaf.
 type staple struct {
@@ -72,48 +17,62 @@ type staple struct {
 	nextUpdate time.Time // zero when the responder gave none
 }
 
-var ocspStatusNames = map[asn1.Enumerated]string{
-	1: "malformedRequest", 2: "internalError", 3: "tryLater", 5: "sigRequired", 6: "unauthorized",
-}
-
-// parseStaple reads the single response about leaf from a stapled OCSP
-// response.
-func parseStaple(der []byte, leaf *x509.Certificate) (staple, error) {
-	var resp ocspResponse
-	if rest, err := asn1.Unmarshal(der, &resp); err != nil || len(rest) > 0 {
+// parseStaple reads the response about leaf from a stapled OCSP response
+// and verifies the responder's signature with the leaf's issuer (directly
+// or through a responder certificate the issuer signed): a staple anyone
+// could have forged says nothing.
+func parseStaple(der []byte, leaf, issuer *x509.Certificate) (staple, error) {
+	// First without the issuer, to tell a malformed or foreign staple from
+	// a forged one.
+	r, err := ocsp.ParseResponseForCert(der, leaf, nil)
+	if err != nil {
+		var re ocsp.ResponseError
+		switch {
+		case errors.As(err, &re):
+			return staple{}, fmt.Errorf("the responder answered %s", re.Status)
+		case strings.Contains(err.Error(), "no response matching the supplied certificate"):
+			return staple{}, fmt.Errorf("it is about another certificate, not the leaf (serial %X)", leaf.SerialNumber)
+		}
 		return staple{}, fmt.Errorf("its %d bytes are not a DER OCSP response", len(der))
 	}
-	if resp.Status != 0 {
-		name := ocspStatusNames[resp.Status]
-		if name == "" {
-			name = fmt.Sprintf("status %d", resp.Status)
+	if issuer == nil {
+		return staple{}, errors.New("its signature cannot be verified: the issuer of the certificate is neither sent by the server nor among the trusted roots")
+	}
+	if _, err := ocsp.ParseResponseForCert(der, leaf, issuer); err != nil {
+		return staple{}, fmt.Errorf("the responder's signature does not verify with the issuer %q: %v", issuer.Subject.CommonName, err)
+	}
+	s := staple{nextUpdate: r.NextUpdate}
+	switch r.Status {
+	case ocsp.Good:
+		s.status = "good"
+	case ocsp.Revoked:
+		s.status = "revoked"
+		s.revokedAt = r.RevokedAt
+	default:
+		s.status = "unknown"
+	}
+	return s, nil
+}
+
+// issuerOf finds the certificate that signed leaf: in the chain the server
+// sent, else by building a chain to roots.
+func issuerOf(certs []*x509.Certificate, roots *x509.CertPool) *x509.Certificate {
+	leaf := certs[0]
+	for _, c := range certs[1:] {
+		if leaf.CheckSignatureFrom(c) == nil {
+			return c
 		}
-		return staple{}, fmt.Errorf("the responder answered %s", name)
 	}
-	if !resp.Response.ResponseType.Equal(oidOCSPBasic) {
-		return staple{}, fmt.Errorf("unsupported OCSP response type %v", resp.Response.ResponseType)
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
 	}
-	var basic ocspBasicResponse
-	if _, err := asn1.Unmarshal(resp.Response.Response, &basic); err != nil {
-		return staple{}, errors.New("malformed OCSP basic response")
+	// The staple is judged even when the certificate is expired or for
+	// another name: those have their own problems.
+	chains, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: leaf.NotBefore.Add(time.Second),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if err != nil || len(chains) == 0 || len(chains[0]) < 2 {
+		return nil
 	}
-	for _, r := range basic.TBSResponseData.Responses {
-		if r.CertID.SerialNumber == nil || r.CertID.SerialNumber.Cmp(leaf.SerialNumber) != 0 {
-			continue
-		}
-		s := staple{nextUpdate: r.NextUpdate}
-		switch {
-		case bool(r.Good):
-			s.status = "good"
-		case bool(r.Unknown):
-			s.status = "unknown"
-		case !r.Revoked.RevocationTime.IsZero():
-			s.status = "revoked"
-			s.revokedAt = r.Revoked.RevocationTime
-		default:
-			return staple{}, errors.New("malformed OCSP response: no certificate status")
-		}
-		return s, nil
-	}
-	return staple{}, fmt.Errorf("it is about another certificate, not the leaf (serial %X)", leaf.SerialNumber)
+	return chains[0][1]
 }

@@ -220,7 +220,7 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	if mv, _ := parseVersion(p.MinVersion); st.Version < mv {
 		ps.add("version", "server negotiated %s, min_version is %s", versionText(st.Version), versionText(mv))
 	}
-	p.judgeStaple(st, first.certs[0], obs, &ps)
+	p.judgeStaple(st, first.certs, roots, obs, &ps)
 
 	if err := p.probeVersions(ctx, sideWait, obs, &ps); err != nil {
 		return obs, err
@@ -244,7 +244,7 @@ func (p *Probe) plainTextHint(err error) string {
 	return ""
 }
 
-func (p *Probe) judgeStaple(st *tls.ConnectionState, leaf *x509.Certificate, obs map[string]any, ps *problems) {
+func (p *Probe) judgeStaple(st *tls.ConnectionState, certs []*x509.Certificate, roots *x509.CertPool, obs map[string]any, ps *problems) {
 	obs["ocsp_stapled"] = len(st.OCSPResponse) > 0
 	obs["ocsp_status"] = nil
 	if len(st.OCSPResponse) == 0 {
@@ -253,7 +253,7 @@ func (p *Probe) judgeStaple(st *tls.ConnectionState, leaf *x509.Certificate, obs
 		}
 		return
 	}
-	s, err := parseStaple(st.OCSPResponse, leaf)
+	s, err := parseStaple(st.OCSPResponse, certs[0], issuerOf(certs, roots))
 	if err != nil {
 		ps.add("ocsp", "stapled OCSP response is unusable: %v", err)
 		return

@@ -24,6 +24,10 @@ func TestScriptsServices(t *testing.T) {
 		`CREATE TABLE accounts (id int PRIMARY KEY, name text)`,
 		`INSERT INTO accounts VALUES (1, 'a'), (2, 'b'), (3, 'c')`,
 	)
+	// The role the README recommends for checklist SQL: a superuser gets
+	// reason unsafe_role.
+	pg.Exec(t, "postgres", `CREATE ROLE monitor LOGIN PASSWORD 'mon-5ecret-pw'`, `GRANT pg_monitor TO monitor`)
+	pg.Exec(t, "app", `GRANT SELECT ON accounts TO monitor`)
 	pg.CreateDatabase(t, "broken")
 	pg.Exec(t, "broken",
 		`CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)`,
@@ -41,6 +45,7 @@ func TestScriptsServices(t *testing.T) {
 			env.Setenv("PG_ADDR", "127.0.0.1:"+strconv.Itoa(pg.Port))
 			env.Setenv("PG_USER", pg.User)
 			env.Setenv("PG_PASSWORD", pg.Password)
+			env.Setenv("PG_MONITOR_PASSWORD", "mon-5ecret-pw")
 			env.Setenv("REDIS_ADDR", rd.Addr)
 			env.Setenv("REDIS_PASSWORD", rd.Password)
 			env.Setenv("PUSHGATEWAY", gw.URL)
