@@ -340,7 +340,9 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 		l.errAt(block, 0, fmt.Sprintf("%s: expected a mapping of the probe's fields, got %s (see `readyctl probes %s`)", key.Value, describe(block), key.Value))
 		return
 	}
-	// expect: belongs to every kind; the runner evaluates it.
+	kind, _ := checks.Lookup(key.Value)
+	// expect: belongs to every kind; it is type-checked here against the
+	// kind's declared observations and the runner evaluates it.
 	stripped := &yaml.Node{Kind: yaml.MappingNode, Line: block.Line, Column: block.Column}
 	for i := 0; i+1 < len(block.Content); i += 2 {
 		k, v := block.Content[i], block.Content[i+1]
@@ -350,16 +352,16 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 		}
 		var srcs []string
 		l.decode(v, &srcs, key.Value+".expect")
+		env := newExprEnv(kind.Observations)
 		for j, src := range srcs {
-			e, err := CompileExpectation(src)
+			e, err := compileIn(src, env)
 			if err != nil {
-				l.errAt(v.Content[j], 0, err.Error())
+				l.errAt(v.Content[j], 0, fmt.Sprintf("expect[%d]: %v", j, err))
 				continue
 			}
 			it.Expect = append(it.Expect, e)
 		}
 	}
-	kind, _ := checks.Lookup(key.Value)
 	p := kind.New()
 	before := len(l.errs)
 	l.decode(stripped, p, key.Value)
