@@ -213,11 +213,11 @@ var mismatch = regexp.MustCompile(`^invalid operation: (\S+) \(mismatched types 
 // explain turns expr-lang's compile error into a message that names the
 // problem the way the checklist's author thinks of it.
 func (e *exprEnv) explain(root ast.Node, err error) error {
+	msg := firstLine(err.Error())
 	var fe *file.Error
-	if !errors.As(err, &fe) {
-		return fmt.Errorf("%s", firstLine(err.Error()))
+	if errors.As(err, &fe) {
+		msg = fe.Message
 	}
-	msg := fe.Message
 	switch {
 	case strings.HasPrefix(msg, "unknown name "):
 		name := strings.TrimPrefix(msg, "unknown name ")
