@@ -80,7 +80,7 @@ const (
 
 var (
 	exprDurationType = types.TypeOf(time.Duration(0))
-	stateType    = types.TypeOf(&evalState{})
+	stateType        = types.TypeOf(&evalState{})
 )
 
 func typeOf(t checks.Type) types.Type {
