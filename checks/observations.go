@@ -67,8 +67,12 @@ func Undeclared(k Kind, obs Observations) []string {
 		return nil
 	}
 	decl := make(map[string]Type, len(k.Observations))
+	strict := map[string]bool{} // maps with declared fields: expressions may use no other
 	for _, o := range k.Observations {
 		decl[o.Name] = o.Type
+		if i := strings.LastIndexByte(o.Name, '.'); i > 0 {
+			strict[o.Name[:i+1]] = true
+		}
 	}
 	var out []string
 	var walk func(prefix string, m map[string]any)
@@ -77,7 +81,7 @@ func Undeclared(k Kind, obs Observations) []string {
 			full := prefix + name
 			t, ok := decl[full]
 			if !ok {
-				if prefix == "" {
+				if prefix == "" || strict[prefix] {
 					out = append(out, fmt.Sprintf("observation %q of kind %s is not declared", full, k.Name))
 				}
 				continue

@@ -92,6 +92,8 @@ type loader struct {
 	item string // id of the item being loaded, for messages
 
 	definitions bool // Options.Definitions
+	// defaultTimeoutSet: the file wrote defaults.timeout (see timeouts.go).
+	defaultTimeoutSet bool
 }
 
 func (l *loader) errAt(n *yaml.Node, col int, msg string) {
@@ -154,6 +156,7 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 		}
 	}
 	if dn := valueNode(root, "defaults"); dn != nil {
+		l.checkDefaultsTimeout(dn, spec.Defaults)
 		l.checkSeverity(valueNode(dn, "severity"), c.Defaults.Severity)
 		l.checkRetries(valueNode(dn, "retries"), c.Defaults.Retries)
 	}
@@ -320,6 +323,9 @@ func (l *loader) loadItem(n *yaml.Node, c *Checklist, sec *Section, ids map[stri
 		l.errAt(kindKeys[1], 0, fmt.Sprintf("two probe kinds (%s): an item has exactly one", strings.Join(names, ", ")))
 	case len(kindKeys) == 1:
 		l.loadKind(kindKeys[0], valueNode(n, kindKeys[0].Value), it)
+		if it.Probe != nil {
+			l.fitTimeout(n, kindKeys[0], it, spec.Timeout != nil)
+		}
 	}
 	return it
 }
