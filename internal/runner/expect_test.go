@@ -16,7 +16,7 @@ import (
 // keyProbe is a test kind with declared observations; its behaviour is
 // set by mode.
 type keyProbe struct {
-	Mode  string `yaml:"mode"` // pass, big, config, config-late
+	Mode string `yaml:"mode"` // pass, big, config, config-late
 }
 
 var keyProbeCalls = map[string]*int{}
