@@ -11,7 +11,11 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
@@ -157,14 +161,39 @@ func (e *exprEnv) children(name string) []string {
 	return out
 }
 
-func (e *exprEnv) options() []expr.Option {
+func functions() []expr.Option {
 	return []expr.Option{
-		expr.Env(e.typed),
 		expr.Function(tickName, tick, new(func(*evalState) bool)),
 		expr.Function("join", boundedJoin,
 			new(func([]any, string) string), new(func([]any) string),
 			new(func([]string, string) string), new(func([]string) string)),
 	}
+}
+
+// compile is expr.Compile, except that src is parsed without the
+// environment: an observation named like a builtin (load's "duration")
+// must not turn duration("2s") into a call of the observation.
+func (e *exprEnv) compile(src string, extra ...expr.Option) (*vm.Program, error) {
+	pcfg := conf.CreateNew()
+	for _, opt := range functions() {
+		opt(pcfg)
+	}
+	tree, err := parser.ParseWithConfig(src, pcfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg := conf.CreateNew()
+	for _, opt := range append(append(functions(), expr.Env(e.typed)), extra...) {
+		opt(cfg)
+	}
+	cfg.Check()
+	if _, err := new(checker.Checker).PatchAndCheck(tree, cfg); err != nil {
+		return nil, err
+	}
+	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
+		return nil, err
+	}
+	return compiler.Compile(tree, cfg)
 }
 
 // CompileExpectation compiles src as a boolean expr-lang expression over
@@ -191,14 +220,13 @@ func compileIn(src string, env *exprEnv) (*Expectation, error) {
 	if reserved != "" {
 		return nil, fmt.Errorf("unknown name %q", reserved)
 	}
-	opts := append(env.options(), expr.AsBool(), expr.Patch(tickPatcher{}))
-	prog, err := expr.Compile(src, opts...)
+	prog, err := env.compile(src, expr.AsBool(), expr.Patch(tickPatcher{}))
 	if err != nil {
 		return nil, env.explain(tree.Node, err)
 	}
 	e := &Expectation{Source: src, program: prog, env: env}
 	for _, p := range operandPaths(tree.Node) {
-		op, err := expr.Compile(p.path, env.options()...)
+		op, err := env.compile(p.path)
 		if err != nil {
 			continue
 		}
