@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -170,19 +172,40 @@ func functions() []expr.Option {
 	}
 }
 
+// parseConfig is shared: the parser only reads it.
+var parseConfig = sync.OnceValue(func() *conf.Config {
+	c := conf.CreateNew()
+	for _, opt := range functions() {
+		opt(c)
+	}
+	return c
+})
+
+// newConfig is conf.CreateNew sharing one table of builtins, which
+// compiling only reads: copying it was most of the cost of loading a
+// large checklist.
+func newConfig() *conf.Config {
+	c := *emptyConfig()
+	c.ConstFns = map[string]reflect.Value{}
+	c.Functions = conf.FunctionsTable{}
+	c.Disabled = map[string]bool{}
+	return &c
+}
+
+var emptyConfig = sync.OnceValue(func() *conf.Config {
+	c := conf.CreateNew()
+	return &conf.Config{Optimize: c.Optimize, ShortCircuit: c.ShortCircuit, MaxNodes: c.MaxNodes, Builtins: c.Builtins}
+})
+
 // compile is expr.Compile, except that src is parsed without the
 // environment: an observation named like a builtin (load's "duration")
 // must not turn duration("2s") into a call of the observation.
 func (e *exprEnv) compile(src string, extra ...expr.Option) (*vm.Program, error) {
-	pcfg := conf.CreateNew()
-	for _, opt := range functions() {
-		opt(pcfg)
-	}
-	tree, err := parser.ParseWithConfig(src, pcfg)
+	tree, err := parser.ParseWithConfig(src, parseConfig())
 	if err != nil {
 		return nil, err
 	}
-	cfg := conf.CreateNew()
+	cfg := newConfig()
 	for _, opt := range append(append(functions(), expr.Env(e.typed)), extra...) {
 		opt(cfg)
 	}
