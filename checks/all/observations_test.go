@@ -11,6 +11,7 @@ import (
 
 	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/testsvc"
 )
 
 // TestObservationDeclarations: every kind declares what `expect:` can
@@ -53,8 +54,9 @@ func TestObservationDeclarations(t *testing.T) {
 	}
 }
 
-// TestObservedValuesAreDeclared runs the kinds that need no server binary
-// against loopback targets, with their optional blocks on, and checks that
+// TestObservedValuesAreDeclared runs the kinds against loopback targets
+// (PostgreSQL and Redis: every probetest.Run in their tests does the same),
+// with their optional blocks on, and checks that
 // every observation they produce is declared with the type it has.
 func TestObservedValuesAreDeclared(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -83,12 +85,17 @@ func TestObservedValuesAreDeclared(t *testing.T) {
 		}
 	}()
 	tlsAddr := strings.TrimPrefix(tlsSrv.URL, "https://")
+	prom := testsvc.StartPrometheus(t, testsvc.PrometheusOptions{
+		ScrapeJobs: map[string][]string{"down": {"127.0.0.1:1"}},
+		Rules:      "groups:\n  - name: g\n    rules:\n      - alert: Always\n        expr: vector(1) > 0\n",
+	})
 	for _, c := range []struct{ kind, block string }{
 		{"http", "url: " + srv.URL + "\nstatus: [200, 429]\nbearer_token: t\nsecurity_headers: baseline\ncors: {origin: https://a.example, allowed: true}\nrequest_id: {header: X-Request-ID}\nauth_required: true\ninjection: {params: [q]}\nrate_limit: {requests: 3}\n"},
 		{"http", "url: " + srv.URL + "\nhttps_redirect: true\nhttp_url: " + srv.URL + "\n"},
 		{"tcp", "address: " + ln.Addr().String() + "\n"},
 		{"tcp", "address: 127.0.0.1:1\nexpect_closed: true\n"},
 		{"tls", "address: " + tlsAddr + "\nforbid_versions: [\"1.0\"]\n"},
+		{"prometheus", "url: " + prom.URL + "\nready: true\nquery: vector(1)\ntargets: {}\nrules: {require: [Always]}\nalerts: {firing: any}\n"},
 		{"load", "url: " + srv.URL + "\nconnections: 2\nrequests: 20\nthresholds: [\"p(95) < 2s\"]\n"},
 	} {
 		kind, _ := checks.Lookup(c.kind)
