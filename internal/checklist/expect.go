@@ -549,10 +549,15 @@ func (e *Expectation) describe(env, obs map[string]any, runErr error) string {
 				continue
 			}
 		}
-		if opErr == nil {
+		switch {
+		case opErr == nil:
 			seen = append(seen, fmt.Sprintf("%s was nil", op.path))
+		case op.root != "" && env[op.root] == nil:
+			// json.a on a nil json: the root is what was not measured.
+			seen = append(seen, fmt.Sprintf("%s was nil", op.root))
 		}
 	}
+	seen = dedupe(seen)
 	msg := e.Source
 	switch {
 	case len(why) > 0:

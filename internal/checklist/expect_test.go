@@ -89,6 +89,15 @@ func TestExpectRuntimeMessagesInWords(t *testing.T) {
 			t.Errorf("%s: %v %v\n got %q\nwant %q", src, ok, err, msg, want)
 		}
 	}
+	// Without a Why, a value that was not measured is named.
+	pg, _ := checks.Lookup("postgres")
+	e, err := checklist.CompileExpectation(`migrations.version == "42" && role == "primary"`, pg.Observations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, msg, _ := e.Eval(context.Background(), map[string]any{"role": "primary"}); ok || msg != `migrations.version == "42" && role == "primary": migrations was nil, role was "primary"` {
+		t.Errorf("nil map: %v %q", ok, msg)
+	}
 	// A probe that returns another integer type still compares as declared.
 	if ok, msg, _ := eval(t, context.Background(), `status == 200 && rate_limit.status == 429`, map[string]any{"status": int64(200), "rate_limit": map[string]any{"status": int32(429)}}); !ok {
 		t.Errorf("normalised ints: %s", msg)
