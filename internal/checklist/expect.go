@@ -21,6 +21,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
+	exprruntime "github.com/expr-lang/expr/vm/runtime"
 
 	"github.com/readyctl/readyctl/checks"
 )
@@ -33,7 +34,9 @@ const (
 	// filter, reduce...) of one evaluation together; nested loops over a
 	// large body reach it in seconds rather than never finishing.
 	maxSteps = 50_000_000
-	// maxBuiltBytes bounds a string join builds.
+	// maxBuiltBytes bounds a string join builds, and all the strings +
+	// builds in one evaluation together (#acc + body in a reduce grows
+	// quadratically).
 	maxBuiltBytes = 8 << 20
 	// tickEvery is how many steps pass between two looks at the deadline.
 	tickEvery = 1024
@@ -76,12 +79,14 @@ type exprEnv struct {
 type evalState struct {
 	ctx   context.Context
 	steps int
+	built int // bytes of strings + has built
 	stop  error
 }
 
 const (
 	stateName = "__eval"
 	tickName  = "__tick"
+	addName   = "__add"
 )
 
 var (
@@ -166,6 +171,7 @@ func (e *exprEnv) children(name string) []string {
 func functions() []expr.Option {
 	return []expr.Option{
 		expr.Function(tickName, tick, new(func(*evalState) bool)),
+		expr.Function(addName, boundedAdd, new(func(*evalState, any, any) any)),
 		expr.Function("join", boundedJoin,
 			new(func([]any, string) string), new(func([]any) string),
 			new(func([]string, string) string), new(func([]string) string)),
@@ -243,7 +249,7 @@ func compileIn(src string, env *exprEnv) (*Expectation, error) {
 	if reserved != "" {
 		return nil, fmt.Errorf("unknown name %q", reserved)
 	}
-	prog, err := env.compile(src, expr.AsBool(), expr.Patch(tickPatcher{}))
+	prog, err := env.compile(src, expr.AsBool(), expr.Patch(tickPatcher{}), expr.Patch(addPatcher{}))
 	if err != nil {
 		return nil, env.explain(tree.Node, err)
 	}
@@ -409,6 +415,46 @@ func (tickPatcher) Visit(n *ast.Node) {
 		Arguments: []ast.Node{&ast.IdentifierNode{Value: stateName}},
 	}
 	ast.Patch(&p.Node, &ast.SequenceNode{Nodes: []ast.Node{call, p.Node}})
+}
+
+// addPatcher makes every + that may join strings (a string or an
+// untyped operand on each side) call __add(__eval, a, b), which counts the
+// bytes it builds; + of typed numbers and durations is left alone.
+type addPatcher struct{}
+
+var (
+	stringType = reflect.TypeOf("")
+)
+
+func mayBeString(n ast.Node) bool {
+	t := n.Type()
+	return t == stringType || t.Kind() == reflect.Interface
+}
+
+func (addPatcher) Visit(n *ast.Node) {
+	b, ok := (*n).(*ast.BinaryNode)
+	if !ok || b.Operator != "+" || !mayBeString(b.Left) || !mayBeString(b.Right) {
+		return
+	}
+	ast.Patch(n, &ast.CallNode{
+		Callee:    &ast.IdentifierNode{Value: addName},
+		Arguments: []ast.Node{&ast.IdentifierNode{Value: stateName}, b.Left, b.Right},
+	})
+}
+
+func boundedAdd(args ...any) (any, error) {
+	st, _ := args[0].(*evalState)
+	a, aok := args[1].(string)
+	b, bok := args[2].(string)
+	if st != nil && aok && bok {
+		st.built += len(a) + len(b)
+		if st.built > maxBuiltBytes {
+			st.stop = fmt.Errorf("%w: + built more than %d MB of strings: an expression may build at most that", ErrEvalStopped, maxBuiltBytes>>20)
+			return nil, st.stop
+		}
+		return a + b, nil
+	}
+	return exprruntime.Add(args[1], args[2]), nil
 }
 
 func tick(args ...any) (any, error) {

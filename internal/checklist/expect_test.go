@@ -139,6 +139,23 @@ func TestExpectEvaluationIsBounded(t *testing.T) {
 		t.Errorf("join allocated %d MB", grown>>20)
 	}
 
+	// + joining strings in a loop grows quadratically: counted, stopped.
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ok, msg, err = eval(t, context.Background(), `len(reduce(json, #acc + body, "")) > 0`, map[string]any{"json": elems, "body": body})
+	runtime.ReadMemStats(&after)
+	if ok || err != nil || !strings.Contains(msg, "+ built more than 8 MB of strings") {
+		t.Errorf("reduce: %v %q %v", ok, msg, err)
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 64<<20 {
+		t.Errorf("reduce allocated %d MB", grown>>20)
+	}
+	for _, src := range []string{`"a" + body == "abc"`, `status + 1 == 201`, `json.a + json.b == 3`, `json.s + "!" == "hi!"`, `latency + duration("1s") > duration("1s")`} {
+		if ok, msg, err := eval(t, context.Background(), src, map[string]any{"body": "bc", "status": 200, "json": map[string]any{"a": 1, "b": 2, "s": "hi"}, "latency": time.Millisecond}); !ok || err != nil {
+			t.Errorf("%s: %q %v", src, msg, err)
+		}
+	}
+
 	// Ctrl-C: a cancelled context stops the evaluation too.
 	cctx, ccancel := context.WithCancel(context.Background())
 	ccancel()
