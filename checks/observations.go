@@ -187,11 +187,3 @@ func Normalize(t Type, v any) any {
 
 // ValidTypes lists every Type, for tests and messages.
 var ValidTypes = []Type{TypeInt, TypeFloat, TypeBool, TypeString, TypeDuration, TypeTime, TypeList, TypeMap, TypeAny}
-
-// Article returns "an int", "a duration", for messages.
-func (t Type) Article() string {
-	if strings.IndexByte("aeiou", t[0]) >= 0 {
-		return "an " + string(t)
-	}
-	return "a " + string(t)
-}
