@@ -31,10 +31,11 @@ var example string
 
 func init() {
 	checks.Register(checks.Kind{
-		Name:    "http",
-		New:     func() checks.Probe { return New() },
-		Summary: "HTTP(S) request: status, latency, headers, body and JSON",
-		Example: example,
+		Name:         "http",
+		New:          func() checks.Probe { return New() },
+		Summary:      "HTTP(S) request: status, latency, headers, body and JSON",
+		Example:      example,
+		Observations: observations,
 	})
 }
 

@@ -61,7 +61,7 @@ func checkRateLimit(ctx context.Context, e *env, obs checks.Observations) ([]str
 	obs["rate_limit"] = o
 	if deadline, ok := ctx.Deadline(); ok && r.Within > 0 {
 		if left := time.Until(deadline); left < r.Within {
-			return nil, checks.WithReason(checks.ReasonTimeout, fmt.Errorf("within %s does not fit in the %s left of this item's timeout: raise the item's timeout", r.Within, left.Round(time.Millisecond)))
+			return nil, checks.WithReason(checks.ReasonConfig, fmt.Errorf("within %s does not fit in the %s left of this item's timeout: raise the item's timeout", r.Within, left.Round(time.Millisecond)))
 		}
 	}
 	interval := r.Within / time.Duration(r.Requests)

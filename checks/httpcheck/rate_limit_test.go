@@ -148,8 +148,8 @@ func TestRateLimitWithinMustFit(t *testing.T) {
 	defer cancel()
 	_, err := p.Run(ctx)
 	var f *checks.Failure
-	if err == nil || errors.As(err, &f) || checks.Classify(err) != checks.ReasonTimeout || !strings.Contains(err.Error(), "rate_limit: within 1m0s does not fit in the") {
-		t.Fatalf("err = %v (reason %s), want a timeout error naming within", err, checks.Classify(err))
+	if err == nil || errors.As(err, &f) || checks.Classify(err) != checks.ReasonConfig || !strings.Contains(err.Error(), "rate_limit: within 1m0s does not fit in the") {
+		t.Fatalf("err = %v (reason %s), want a config error naming within (never retried, never timeout)", err, checks.Classify(err))
 	}
 	if srv.count() != 1 {
 		t.Errorf("%d requests, want only the main one", srv.count())

@@ -94,10 +94,11 @@ func New() checks.Probe {
 
 func init() {
 	checks.Register(checks.Kind{
-		Name:    "load",
-		New:     New,
-		Summary: "HTTP load test from many connections, decided by latency percentile, error-rate and throughput thresholds",
-		Example: example,
+		Name:         "load",
+		New:          New,
+		Summary:      "HTTP load test from many connections, decided by latency percentile, error-rate and throughput thresholds",
+		Example:      example,
+		Observations: observations,
 	})
 }
 

@@ -28,10 +28,11 @@ import (
 
 func init() {
 	checks.Register(checks.Kind{
-		Name:    "postgres",
-		New:     func() checks.Probe { return New() },
-		Summary: "PostgreSQL: connection, role, replication lag, connections, WAL archiving, migrations, read-only queries",
-		Example: example,
+		Name:         "postgres",
+		New:          func() checks.Probe { return New() },
+		Summary:      "PostgreSQL: connection, role, replication lag, connections, WAL archiving, migrations, read-only queries",
+		Example:      example,
+		Observations: observations,
 	})
 }
 

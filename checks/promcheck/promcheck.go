@@ -23,11 +23,12 @@ import (
 
 func init() {
 	checks.Register(checks.Kind{
-		Name:    "prometheus",
-		New:     func() checks.Probe { return New() },
-		Summary: "PromQL query, scrape targets, rule health, firing alerts and readiness of a Prometheus server",
-		Example: example,
-		Context: []string{"query"},
+		Name:         "prometheus",
+		New:          func() checks.Probe { return New() },
+		Summary:      "PromQL query, scrape targets, rule health, firing alerts and readiness of a Prometheus server",
+		Example:      example,
+		Context:      []string{"query"},
+		Observations: observations,
 	})
 }
 

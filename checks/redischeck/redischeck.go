@@ -28,10 +28,11 @@ func init() {
 	// error already, and stderr belongs to readyctl's own logs.
 	redis.SetLogger(quietLogger{})
 	checks.Register(checks.Kind{
-		Name:    "redis",
-		New:     func() checks.Probe { return New() },
-		Summary: "Redis: PING latency, role and replication link, memory, hit ratio, persistence, cluster state, one key",
-		Example: example,
+		Name:         "redis",
+		New:          func() checks.Probe { return New() },
+		Summary:      "Redis: PING latency, role and replication link, memory, hit ratio, persistence, cluster state, one key",
+		Example:      example,
+		Observations: observations,
 	})
 }
 

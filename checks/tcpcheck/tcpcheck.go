@@ -20,10 +20,11 @@ var example string
 
 func init() {
 	checks.Register(checks.Kind{
-		Name:    "tcp",
-		New:     func() checks.Probe { return New() },
-		Summary: "TCP connect: a port accepts connections (or, for firewall rules, does not)",
-		Example: example,
+		Name:         "tcp",
+		New:          func() checks.Probe { return New() },
+		Summary:      "TCP connect: a port accepts connections (or, for firewall rules, does not)",
+		Example:      example,
+		Observations: observations,
 	})
 }
 

@@ -76,10 +76,11 @@ const example = `- id: api-certificate
 
 func init() {
 	checks.Register(checks.Kind{
-		Name:    "tls",
-		New:     New,
-		Summary: "TLS certificate dates, chain, host name, key, versions and cipher suites of a server (also via PostgreSQL/SMTP STARTTLS)",
-		Example: example,
+		Name:         "tls",
+		New:          New,
+		Summary:      "TLS certificate dates, chain, host name, key, versions and cipher suites of a server (also via PostgreSQL/SMTP STARTTLS)",
+		Example:      example,
+		Observations: observations,
 	})
 }
 

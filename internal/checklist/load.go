@@ -100,6 +100,8 @@ type loader struct {
 	// interpolation error (one failure, one error), or be about a
 	// placeholder that is no URL, DSN or port.
 	tainted map[*yaml.Node]bool
+	// defaultTimeoutSet: the file wrote defaults.timeout (see timeouts.go).
+	defaultTimeoutSet bool
 }
 
 func (l *loader) errAt(n *yaml.Node, col int, msg string) {
@@ -165,6 +167,7 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 		}
 	}
 	if dn := valueNode(root, "defaults"); dn != nil {
+		l.checkDefaultsTimeout(dn, spec.Defaults)
 		l.checkSeverity(valueNode(dn, "severity"), c.Defaults.Severity)
 		l.checkRetries(valueNode(dn, "retries"), c.Defaults.Retries)
 	}
@@ -336,6 +339,9 @@ func (l *loader) loadItem(n *yaml.Node, c *Checklist, sec *Section, ids map[stri
 		l.errAt(kindKeys[1], 0, fmt.Sprintf("two probe kinds (%s): an item has exactly one", strings.Join(names, ", ")))
 	case len(kindKeys) == 1:
 		l.loadKind(kindKeys[0], valueNode(n, kindKeys[0].Value), it)
+		if it.Probe != nil {
+			l.fitTimeout(n, kindKeys[0], it, spec.Timeout != nil)
+		}
 	}
 	return it
 }
@@ -356,7 +362,9 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 		l.errAt(block, 0, fmt.Sprintf("%s: expected a mapping of the probe's fields, got %s (see `readyctl probes %s`)", key.Value, describe(block), key.Value))
 		return
 	}
-	// expect: belongs to every kind; the runner evaluates it.
+	kind, _ := checks.Lookup(key.Value)
+	// expect: belongs to every kind; it is type-checked here against the
+	// kind's declared observations and the runner evaluates it.
 	stripped := &yaml.Node{Kind: yaml.MappingNode, Line: block.Line, Column: block.Column}
 	for i := 0; i+1 < len(block.Content); i += 2 {
 		k, v := block.Content[i], block.Content[i+1]
@@ -366,16 +374,16 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 		}
 		var srcs []string
 		l.decode(v, &srcs, key.Value+".expect")
+		env := newExprEnv(kind.Observations)
 		for j, src := range srcs {
-			e, err := CompileExpectation(src)
+			e, err := compileIn(src, env)
 			if err != nil {
-				l.errAt(v.Content[j], 0, err.Error())
+				l.errAt(v.Content[j], 0, fmt.Sprintf("expect[%d]: %v", j, err))
 				continue
 			}
 			it.Expect = append(it.Expect, e)
 		}
 	}
-	kind, _ := checks.Lookup(key.Value)
 	p := kind.New()
 	before := len(l.errs)
 	l.decode(stripped, p, key.Value)

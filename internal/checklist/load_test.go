@@ -1,6 +1,7 @@
 package checklist_test
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -132,14 +133,14 @@ func TestExpectationMessages(t *testing.T) {
 		`latency < duration("100ms")`: `latency < duration("100ms"): latency was 2s`,
 		`headers["x-id"] != ""`:       `headers["x-id"] != "": headers["x-id"] was ""`,
 		`status in [200, 204] && ok`:  `status in [200, 204] && ok: status was 503, ok was false`,
-		`missing > 1`:                 `missing > 1: could not evaluate`,
+		`missing > 1`:                 `missing > 1: missing was nil`,
 		`all(result, # < 2)`:          `all(result, # < 2): result was [1 3]`,
 	} {
-		e, err := checklist.CompileExpectation(src)
+		e, err := checklist.CompileExpectation(src, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ok, msg := e.Eval(map[string]any{
+		ok, msg, _ := e.Eval(context.Background(), map[string]any{
 			"status": 503, "latency": 2 * time.Second, "json": map[string]any{"status": "down"},
 			"headers": map[string]any{"x-id": ""}, "ok": false, "result": []any{1, 3},
 		})
@@ -147,8 +148,8 @@ func TestExpectationMessages(t *testing.T) {
 			t.Errorf("%s: %v %q, want prefix %q", src, ok, msg, want)
 		}
 	}
-	e, _ := checklist.CompileExpectation(`status == 200`)
-	if ok, _ := e.Eval(map[string]any{"status": 200}); !ok {
+	e, _ := checklist.CompileExpectation(`status == 200`, nil)
+	if ok, _, _ := e.Eval(context.Background(), map[string]any{"status": 200}); !ok {
 		t.Error("true expression failed")
 	}
 }

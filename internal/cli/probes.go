@@ -20,7 +20,7 @@ import (
 func NewCmdProbes(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "probes [KIND]",
-		Short: "List probe kinds, or show one kind's fields, defaults and an example",
+		Short: "List probe kinds, or show one kind's fields, defaults, observations and an example",
 		Example: `  readyctl probes
   readyctl probes http`,
 		Args: cobra.MaximumNArgs(1),
@@ -67,9 +67,35 @@ func describeKind(w io.Writer, k checks.Kind) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := describeObservations(w, k); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "\nEvery item also has: %s.\n", strings.Join(checklist.ItemFields, ", "))
 	fmt.Fprintf(w, "\nExample:\n\n%s", indent(k.Example, "  "))
 	return nil
+}
+
+// describeObservations lists what `expect:` can use, with the type the
+// loader checks expressions against; key ones are marked with *.
+func describeObservations(w io.Writer, k checks.Kind) error {
+	if len(k.Observations) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nObservations (what expect: can use; * = shown beside a failure):\n\n")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  NAME\tTYPE\tDESCRIPTION")
+	for _, o := range k.Observations {
+		name := o.Name
+		if o.Key {
+			name += " *"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, o.Type, o.Doc)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, "\nA value the probe did not measure is nil. Compare durations with duration(\"500ms\"), not 500 or \"500ms\".")
+	return err
 }
 
 var (

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -55,7 +56,25 @@ func Run(t testing.TB, p checks.Probe, timeout time.Duration, secret string) Res
 	obs, err := p.Run(ctx)
 	r := Result{Obs: obs, Err: err, Elapsed: time.Since(start)}
 	r.NoSecret(t, secret)
+	Declared(t, p, obs)
 	return r
+}
+
+// Declared fails the test for every observation the kind of p does not
+// declare (checks/<kind>check/observations.go), or declares with another
+// type: `expect:` is type-checked against the declarations at load.
+func Declared(t testing.TB, p checks.Probe, obs checks.Observations) {
+	t.Helper()
+	for _, name := range checks.Names() {
+		k, _ := checks.Lookup(name)
+		if reflect.TypeOf(k.New()) != reflect.TypeOf(p) {
+			continue
+		}
+		for _, problem := range checks.Undeclared(k, obs) {
+			t.Errorf("%s (declare it in observations.go)", problem)
+		}
+		return
+	}
 }
 
 // NoSecret fails the test if secret (when not empty) appears in the

@@ -103,6 +103,10 @@ type Item struct {
 	DurationMS   int64          `json:"duration_ms"`
 	Attempts     int            `json:"attempts"`
 	Observations map[string]any `json:"observations"`
+	// Key names the observations the item's kind marks as key (dotted for
+	// a field of a map: "migrations.version"); the text report shows them
+	// first beside a problem. Not part of the JSON contract.
+	Key []string `json:"-"`
 	// Waiver or sign-off details, when one applies.
 	Signoff *Signoff `json:"signoff,omitempty"`
 	// FirstPassMS is when (ms after the start) the item first passed, in

@@ -124,7 +124,7 @@ func renderText(w io.Writer, r *Report, o Options) error {
 			if o.Verbose {
 				max = 0
 			}
-			if kv := keyObservations(it.Observations, max); len(kv) > 0 {
+			if kv := keyObservations(it.Observations, max, it.Key...); len(kv) > 0 {
 				fmt.Fprintf(&b, "      %s\n", p.paint(ansiDim, termSafe(strings.Join(kv, " "))))
 			}
 		}

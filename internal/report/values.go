@@ -54,15 +54,35 @@ func PlainObservations(obs map[string]any) map[string]any {
 }
 
 // keyObservations picks the observations worth showing next to a problem:
-// short scalar values, sorted by name, at most max.
-func keyObservations(obs map[string]any, max int) []string {
+// first the ones the kind marks as key (in its order), then other short
+// scalar values sorted by name, at most max (0 = all).
+func keyObservations(obs map[string]any, max int, key ...string) []string {
+	var out []string
+	shown := map[string]bool{}
+	for _, k := range key {
+		v, ok := lookupPath(obs, k)
+		if !ok {
+			continue
+		}
+		s, ok := scalar(v)
+		if !ok {
+			continue
+		}
+		shown[k] = true
+		out = append(out, k+"="+s)
+		if max > 0 && len(out) == max {
+			return out
+		}
+	}
 	names := make([]string, 0, len(obs))
 	for k := range obs {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	var out []string
 	for _, k := range names {
+		if shown[k] {
+			continue
+		}
 		s, ok := scalar(obs[k])
 		if !ok {
 			continue
@@ -73,6 +93,21 @@ func keyObservations(obs map[string]any, max int) []string {
 		}
 	}
 	return out
+}
+
+// lookupPath reads a dotted path ("migrations.version") in nested maps.
+func lookupPath(obs map[string]any, path string) (any, bool) {
+	var cur any = obs
+	for _, part := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = m[part]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
 }
 
 func scalar(v any) (string, bool) {

@@ -364,7 +364,7 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 		if res.Observations == nil {
 			res.Observations = map[string]any{}
 		}
-		if status == report.Pass || attempt > it.Retries || ctx.Err() != nil {
+		if status == report.Pass || attempt > it.Retries || ctx.Err() != nil || reason == checks.ReasonConfig {
 			break
 		}
 		r.opts.Logger.Debug("attempt failed, retrying", "item", it.ID, "attempt", attempt, "status", status, "reason", reason, "message", res.Message)
@@ -377,6 +377,7 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 		}
 	}
 	res.DurationMS = r.opts.Clock.Now().Sub(start).Milliseconds()
+	res.Key = keyObservations(it.Kind)
 	if (res.Status == report.Fail || res.Status == report.Error) && r.opts.Signoffs != nil {
 		res = r.opts.Signoffs.Waive(it, res)
 	}
@@ -397,31 +398,45 @@ func (r *run) attempt(parent context.Context, it *checklist.Item) (status report
 		}
 	}()
 	obs, err := it.Probe.Run(ctx)
+	kind, _ := checks.Lookup(it.Kind)
+	for _, problem := range checks.Undeclared(kind, obs) {
+		r.opts.Logger.Warn("undeclared observation (a bug in readyctl)", "item", it.ID, "problem", problem)
+	}
 	switch {
 	case err == nil:
 		var failed []string
-		for _, e := range it.Expect {
-			if ok, m := e.Eval(obs); !ok {
+		for i, e := range it.Expect {
+			ok, m, evalErr := e.Eval(ctx, obs)
+			if evalErr != nil {
+				// Evaluation is bounded by the attempt's deadline like
+				// the probe: a runaway expression is cut off, not waited for.
+				switch {
+				case parent.Err() != nil:
+					return r.cutShort(parent, obs)
+				case errors.Is(evalErr, context.DeadlineExceeded):
+					return report.Error, checks.ReasonTimeout, fmt.Sprintf("expect[%d] %s: evaluation did not finish within the item's timeout %s", i, e.Source, it.Timeout), obs
+				}
+				return report.Error, checks.ReasonInterrupted, fmt.Sprintf("expect[%d] %s: evaluation interrupted", i, e.Source), obs
+			}
+			if !ok {
 				failed = append(failed, m)
 			}
 		}
 		if len(failed) > 0 {
-			if kind, ok := checks.Lookup(it.Kind); ok {
-				for _, name := range kind.Context {
-					if v, ok := obs[name]; ok {
-						failed = append(failed, fmt.Sprintf("%s was %s", name, checklist.FormatValue(v)))
-					}
+			for _, name := range kind.Context {
+				if v, ok := obs[name]; ok {
+					failed = append(failed, fmt.Sprintf("%s was %s", name, checklist.FormatValue(v)))
 				}
 			}
 			return report.Fail, checks.ReasonAssertion, strings.Join(failed, "; "), obs
 		}
 		return report.Pass, "", "", obs
+	case checks.Classify(err) == checks.ReasonConfig:
+		// The checklist asks for what cannot be done: waiting or
+		// retrying will not change that, and it is not the target's fault.
+		return report.Error, checks.ReasonConfig, err.Error(), obs
 	case parent.Err() != nil:
-		// The whole run was cut short: say so rather than blame the target.
-		if errors.Is(parent.Err(), context.DeadlineExceeded) {
-			return report.Error, checks.ReasonTimeout, fmt.Sprintf("run timeout (--timeout %s) reached while checking", r.opts.Timeout), obs
-		}
-		return report.Error, checks.ReasonInterrupted, "interrupted while checking", obs
+		return r.cutShort(parent, obs)
 	case ctx.Err() == context.DeadlineExceeded:
 		return report.Error, checks.ReasonTimeout, fmt.Sprintf("no answer within %s: %v", it.Timeout, err), obs
 	}
@@ -430,6 +445,15 @@ func (r *run) attempt(parent context.Context, it *checklist.Item) (status report
 		return report.Fail, f.Reason, f.Message, obs
 	}
 	return report.Error, checks.Classify(err), err.Error(), obs
+}
+
+// cutShort is the result of an attempt stopped because the whole run was
+// cut short: say so rather than blame the target.
+func (r *run) cutShort(parent context.Context, obs checks.Observations) (report.Status, string, string, checks.Observations) {
+	if errors.Is(parent.Err(), context.DeadlineExceeded) {
+		return report.Error, checks.ReasonTimeout, fmt.Sprintf("run timeout (--timeout %s) reached while checking", r.opts.Timeout), obs
+	}
+	return report.Error, checks.ReasonInterrupted, "interrupted while checking", obs
 }
 
 func (r *run) notStarted(ctx context.Context, res report.Item) report.Item {
@@ -467,4 +491,17 @@ func (r *run) report(parent context.Context, start time.Time, results []report.I
 	}
 	rep.Finish(sections, met)
 	return rep
+}
+
+// keyObservations names the observations kind marks as key: the text
+// report shows them first beside a failing item.
+func keyObservations(kind string) []string {
+	k, _ := checks.Lookup(kind)
+	var out []string
+	for _, o := range k.Observations {
+		if o.Key {
+			out = append(out, o.Name)
+		}
+	}
+	return out
 }

@@ -67,8 +67,11 @@ func (f *fake) Run(ctx context.Context) (checks.Observations, error) {
 	return obs, nil
 }
 
+// Test kinds are registered once per test binary, never per test run:
+// Register panics on a second registration (go test -count=3).
 func init() {
 	checks.Register(checks.Kind{Name: "fake", New: func() checks.Probe { return &fake{Mode: "pass"} }, Example: "- id: x\n  fake: {}\n"})
+	checks.Register(checks.Kind{Name: "fakectx", New: func() checks.Probe { return &ctxProbe{} }, Context: []string{"query"}})
 }
 
 func load(t *testing.T, items string) *checklist.Checklist {
@@ -289,7 +292,6 @@ func TestSecretsAreRedacted(t *testing.T) {
 }
 
 func TestExpectFailureShowsKindContext(t *testing.T) {
-	checks.Register(checks.Kind{Name: "fakectx", New: func() checks.Probe { return &ctxProbe{} }, Context: []string{"query"}})
 	cl := load(t, "      - {id: q, fakectx: {expect: ['value < 1']}}\n")
 	rep := runner.Run(context.Background(), cl, runner.Options{})
 	if msg := rep.Items[0].Message; msg != `value < 1: value was 5; query was "sum(rate(x[5m]))"` {
