@@ -10,6 +10,7 @@ import (
 
 	_ "github.com/readyctl/readyctl/checks/all"
 	"github.com/readyctl/readyctl/internal/cli"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 )
 
 func main() { os.Exit(run()) }
@@ -22,5 +23,5 @@ func run() int {
 		<-ctx.Done()
 		stop()
 	}()
-	return cli.Main(ctx, os.Args[1:], cli.System())
+	return cli.Main(ctx, os.Args[1:], cmdutil.System())
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,6 +12,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/cli/signoffcmd"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/metricsexport"
 	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/runner"
@@ -20,7 +21,7 @@ import (
 
 // CheckOptions are the settings of one `readyctl check`.
 type CheckOptions struct {
-	IO          *IOStreams
+	IO          *cmdutil.IOStreams
 	LookupEnv   func(string) (string, bool)
 	File        string
 	Env         string
@@ -46,7 +47,7 @@ type output struct{ format, path string }
 
 // NewCmdCheck builds `readyctl check`. runF replaces the run in tests of
 // flag parsing.
-func NewCmdCheck(f *Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
+func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Run the checklist and print a readiness report",
@@ -65,7 +66,7 @@ func NewCmdCheck(f *Factory, runF func(context.Context, *CheckOptions) error) *c
   readyctl check --tags health,security --var api=https://api.example.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bindFlags(f, cmd)
+			cmdutil.BindFlags(f, cmd)
 			opts, err := checkOptions(f, cmd)
 			if err != nil {
 				return err
@@ -76,17 +77,17 @@ func NewCmdCheck(f *Factory, runF func(context.Context, *CheckOptions) error) *c
 			return checkRun(cmd.Context(), opts)
 		},
 	}
-	addChecklistFlags(cmd.Flags())
+	cmdutil.AddChecklistFlags(cmd.Flags())
 	addRunFlags(cmd.Flags())
 	return cmd
 }
 
-func checkOptions(f *Factory, cmd *cobra.Command) (*CheckOptions, error) {
+func checkOptions(f *cmdutil.Factory, cmd *cobra.Command) (*CheckOptions, error) {
 	v := f.Config
 	o := &CheckOptions{
 		IO: f.IO, LookupEnv: f.LookupEnv,
-		Only:        list(stringsSetting(f, cmd, "only")),
-		Tags:        list(stringsSetting(f, cmd, "tags")),
+		Only:        cmdutil.List(cmdutil.StringsSetting(f, cmd, "only")),
+		Tags:        cmdutil.List(cmdutil.StringsSetting(f, cmd, "tags")),
 		Phase:       v.GetString("phase"),
 		Format:      v.GetString("format"),
 		Concurrency: v.GetInt("concurrency"),
@@ -99,32 +100,32 @@ func checkOptions(f *Factory, cmd *cobra.Command) (*CheckOptions, error) {
 		Pushgateway: v.GetString("pushgateway"),
 	}
 	var err error
-	if o.File, o.Env, o.Vars, err = checklistSettings(f, cmd); err != nil {
+	if o.File, o.Env, o.Vars, err = cmdutil.ChecklistSettings(f, cmd); err != nil {
 		return nil, err
 	}
 	if _, ok := report.Lookup(o.Format); !ok {
-		return nil, usageErrorf("--format %q: expected one of %s", o.Format, strings.Join(report.Formats(), ", "))
+		return nil, cmdutil.UsageErrorf("--format %q: expected one of %s", o.Format, strings.Join(report.Formats(), ", "))
 	}
-	for _, spec := range stringsSetting(f, cmd, "output") {
+	for _, spec := range cmdutil.StringsSetting(f, cmd, "output") {
 		format, path, ok := strings.Cut(spec, "=")
 		if !ok || path == "" {
-			return nil, usageErrorf("-o %q: expected FORMAT=PATH, e.g. json=report.json", spec)
+			return nil, cmdutil.UsageErrorf("-o %q: expected FORMAT=PATH, e.g. json=report.json", spec)
 		}
 		if _, known := report.Lookup(format); !known {
-			return nil, usageErrorf("-o %q: unknown format %q; expected one of %s", spec, format, strings.Join(report.Formats(), ", "))
+			return nil, cmdutil.UsageErrorf("-o %q: unknown format %q; expected one of %s", spec, format, strings.Join(report.Formats(), ", "))
 		}
 		o.Outputs = append(o.Outputs, output{format, path})
 	}
 	switch o.FailOn {
 	case "critical", "warning":
 	default:
-		return nil, usageErrorf("--fail-on %q: expected critical or warning", o.FailOn)
+		return nil, cmdutil.UsageErrorf("--fail-on %q: expected critical or warning", o.FailOn)
 	}
 	if o.Concurrency < 1 {
-		return nil, usageErrorf("--concurrency %d: must be at least 1", o.Concurrency)
+		return nil, cmdutil.UsageErrorf("--concurrency %d: must be at least 1", o.Concurrency)
 	}
 	if o.Timeout < 0 || o.Wait < 0 {
-		return nil, usageErrorf("--timeout and --wait must not be negative")
+		return nil, cmdutil.UsageErrorf("--timeout and --wait must not be negative")
 	}
 	return o, nil
 }
@@ -134,7 +135,7 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.signoffs, err = openSignoffs(ctx, o, cl); err != nil {
+	if o.signoffs, err = signoffcmd.OpenSignoffs(ctx, cl, o.SignoffDir, o.LookupEnv, o.IO.ErrOut, o.Verbose); err != nil {
 		return err
 	}
 	return runChecklist(ctx, o, cl)
@@ -142,7 +143,7 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 
 // runChecklist runs a loaded checklist and delivers its report.
 func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist) error {
-	logger := newLogger(o.IO.ErrOut, o.Verbose, cl.Secrets)
+	logger := cmdutil.NewLogger(o.IO.ErrOut, o.Verbose, cl.Secrets)
 	var observer runner.Observer
 	if o.IO.ProgressOnStderr() {
 		p := newProgress(o.IO.ErrOut, o.IO.Width)
@@ -169,9 +170,9 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 	}
 	switch {
 	case rep.Interrupted:
-		return ErrInterrupted
+		return cmdutil.ErrInterrupted
 	case rep.Verdict != report.Ready:
-		return ErrNotReady
+		return cmdutil.ErrNotReady
 	}
 	return nil
 }
@@ -186,50 +187,13 @@ func deliver(o *CheckOptions, rep *report.Report) error {
 	}
 	for _, out := range o.Outputs {
 		r, _ := report.Lookup(out.format)
-		if err := writeFileAtomic(out.path, func(f *os.File) error {
+		if err := cmdutil.WriteFileAtomic(out.path, func(f *os.File) error {
 			return r(f, rep, report.Options{})
 		}); err != nil {
 			errs = append(errs, fmt.Errorf("writing %s report to %s: %w", out.format, out.path, err))
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// writeFileAtomic writes through a temporary file in the same directory and
-// renames it, so a reader never sees half a report.
-func writeFileAtomic(path string, write func(*os.File) error) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// list flattens values that may arrive comma-separated (from environment
-// variables or the config file) into one list.
-func list(in []string) []string {
-	var out []string
-	for _, s := range in {
-		for _, p := range strings.Split(s, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }
 
 // addRunFlags adds the flags of a run (check and demo).

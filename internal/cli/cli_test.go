@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	_ "github.com/readyctl/readyctl/checks/all"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 )
 
 func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
@@ -23,7 +24,7 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdo
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
-	io, out, errOut := TestIOStreams(false)
+	io, out, errOut := cmdutil.TestIOStreams(false)
 	code = Main(context.Background(), args, io)
 	return code, out.String(), errOut.String()
 }
@@ -166,8 +167,8 @@ func TestConfigPrecedence(t *testing.T) {
 		for k, v := range env {
 			t.Setenv(k, v)
 		}
-		io, _, _ := TestIOStreams(false)
-		f := &Factory{IO: io, Config: newConfig(io.ErrOut), LookupEnv: os.LookupEnv}
+		io, _, _ := cmdutil.TestIOStreams(false)
+		f := &cmdutil.Factory{IO: io, Config: cmdutil.NewConfig(io.ErrOut), LookupEnv: os.LookupEnv}
 		cmd := NewCmdCheck(f, capture)
 		cmd.SetArgs(args)
 		if err := cmd.Execute(); err != nil {
@@ -213,8 +214,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 
 // TestEveryCommandHasAnExample keeps --help useful.
 func TestEveryCommandHasAnExample(t *testing.T) {
-	io, _, _ := TestIOStreams(false)
-	root := NewRootCmd(&Factory{IO: io, Config: newConfig(io.ErrOut)})
+	io, _, _ := cmdutil.TestIOStreams(false)
+	root := NewRootCmd(&cmdutil.Factory{IO: io, Config: cmdutil.NewConfig(io.ErrOut)})
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if !c.Hidden && c.Name() != "help" && c.Name() != "completion" && c.Example == "" && c.Parent() != nil && c.Parent().Name() != "completion" {

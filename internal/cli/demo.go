@@ -6,12 +6,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/demo"
 )
 
 // NewCmdDemo builds `readyctl demo`: a real run against loopback services
 // it starts itself, to see readyctl work with no set-up.
-func NewCmdDemo(f *Factory) *cobra.Command {
+func NewCmdDemo(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Start demo services on loopback and check them with a built-in checklist",
@@ -24,7 +25,7 @@ sign-off; neither blocks, so the verdict is ready and the exit code 0.`,
   readyctl demo --print-checklist > checklist.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bindFlags(f, cmd)
+			cmdutil.BindFlags(f, cmd)
 			if f.Config.GetBool("print-checklist") {
 				_, err := f.IO.Out.Write(demo.Checklist)
 				return err

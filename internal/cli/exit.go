@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 )
 
 // Exit codes (contract).
@@ -19,35 +20,17 @@ const (
 	ExitInterrupted = 130
 )
 
-// ErrNotReady is returned after a not-ready report has been printed; it
-// prints nothing more.
-var ErrNotReady = errors.New("not ready")
-
-// ErrInterrupted is returned after a partial report has been printed
-// because of SIGINT/SIGTERM.
-var ErrInterrupted = errors.New("interrupted")
-
-// UsageError is a problem with flags or arguments.
-type UsageError struct{ Err error }
-
-func (e *UsageError) Error() string { return e.Err.Error() }
-func (e *UsageError) Unwrap() error { return e.Err }
-
-func usageErrorf(format string, a ...any) error {
-	return &UsageError{Err: fmt.Errorf(format, a...)}
-}
-
 // ExitCode maps an error from a command to the process exit code. It is
 // the only place where errors become exit codes.
 func ExitCode(err error) int {
-	var usage *UsageError
+	var usage *cmdutil.UsageError
 	var invalid checklist.Errors
 	switch {
 	case err == nil:
 		return ExitReady
-	case errors.Is(err, ErrInterrupted), errors.Is(err, context.Canceled):
+	case errors.Is(err, cmdutil.ErrInterrupted), errors.Is(err, context.Canceled):
 		return ExitInterrupted
-	case errors.Is(err, ErrNotReady):
+	case errors.Is(err, cmdutil.ErrNotReady):
 		return ExitNotReady
 	case errors.As(err, &invalid):
 		return ExitInvalid
@@ -64,7 +47,7 @@ func ExitCode(err error) int {
 func printError(w io.Writer, err error) {
 	var invalid checklist.Errors
 	switch {
-	case err == nil, errors.Is(err, ErrNotReady), errors.Is(err, ErrInterrupted):
+	case err == nil, errors.Is(err, cmdutil.ErrNotReady), errors.Is(err, cmdutil.ErrInterrupted):
 	case errors.As(err, &invalid):
 		for _, e := range invalid {
 			fmt.Fprintln(w, e.Error())
@@ -73,7 +56,7 @@ func printError(w io.Writer, err error) {
 		fmt.Fprintf(w, "readyctl: invalid checklist: %d problem%s\n", n, map[bool]string{true: "", false: "s"}[n == 1])
 	default:
 		msg := err.Error()
-		var usage *UsageError
+		var usage *cmdutil.UsageError
 		if errors.As(err, &usage) && !strings.Contains(msg, "--help") {
 			msg += " (see --help)"
 		}

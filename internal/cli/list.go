@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 )
 
 // ListOptions are the settings of `readyctl list`.
@@ -19,7 +20,7 @@ type ListOptions struct {
 }
 
 // NewCmdList builds `readyctl list`.
-func NewCmdList(f *Factory, runF func(context.Context, *ListOptions) error) *cobra.Command {
+func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *ListOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the checklist's items",
@@ -27,14 +28,14 @@ func NewCmdList(f *Factory, runF func(context.Context, *ListOptions) error) *cob
   readyctl list --format json | jq -r '.[] | select(.kind == "manual") | .id'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bindFlags(f, cmd)
+			cmdutil.BindFlags(f, cmd)
 			o := &ListOptions{ValidateOptions: ValidateOptions{IO: f.IO, LookupEnv: f.LookupEnv}, Format: f.Config.GetString("format")}
 			var err error
-			if o.File, o.Env, o.Vars, err = checklistSettings(f, cmd); err != nil {
+			if o.File, o.Env, o.Vars, err = cmdutil.ChecklistSettings(f, cmd); err != nil {
 				return err
 			}
 			if o.Format != "text" && o.Format != "json" {
-				return usageErrorf("--format %q: expected text or json", o.Format)
+				return cmdutil.UsageErrorf("--format %q: expected text or json", o.Format)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -42,7 +43,7 @@ func NewCmdList(f *Factory, runF func(context.Context, *ListOptions) error) *cob
 			return listRun(o)
 		},
 	}
-	addChecklistFlags(cmd.Flags())
+	cmdutil.AddChecklistFlags(cmd.Flags())
 	cmd.Flags().String("format", "text", "text or json")
 	return cmd
 }
@@ -81,7 +82,7 @@ func listRun(o *ListOptions) error {
 	tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSECTION\tKIND\tSEVERITY\tPHASE\tTAGS\tTITLE")
 	for _, it := range items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Section, it.Kind, it.Severity, dash(it.Phase), dash(strings.Join(it.Tags, ",")), it.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Section, it.Kind, it.Severity, cmdutil.Dash(it.Phase), cmdutil.Dash(strings.Join(it.Tags, ",")), it.Title)
 	}
 	return tw.Flush()
 }
@@ -89,13 +90,6 @@ func listRun(o *ListOptions) error {
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
-	}
-	return s
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
 	}
 	return s
 }

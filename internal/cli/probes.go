@@ -13,10 +13,11 @@ import (
 
 	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 )
 
 // NewCmdProbes builds `readyctl probes [KIND]`.
-func NewCmdProbes(f *Factory) *cobra.Command {
+func NewCmdProbes(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "probes [KIND]",
 		Short: "List probe kinds, or show one kind's fields, defaults and an example",
@@ -36,7 +37,7 @@ func NewCmdProbes(f *Factory) *cobra.Command {
 				if s := checklist.Suggest(args[0], checks.Names()); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				}
-				return usageErrorf("%s; kinds: %s", msg, strings.Join(checks.Names(), ", "))
+				return cmdutil.UsageErrorf("%s; kinds: %s", msg, strings.Join(checks.Names(), ", "))
 			}
 			return describeKind(f.IO.Out, kind)
 		},

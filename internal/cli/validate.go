@@ -7,18 +7,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 )
 
 // ValidateOptions are the settings of `readyctl validate`.
 type ValidateOptions struct {
-	IO        *IOStreams
+	IO        *cmdutil.IOStreams
 	LookupEnv func(string) (string, bool)
 	File, Env string
 	Vars      map[string]string
 }
 
 // NewCmdValidate builds `readyctl validate`.
-func NewCmdValidate(f *Factory, runF func(context.Context, *ValidateOptions) error) *cobra.Command {
+func NewCmdValidate(f *cmdutil.Factory, runF func(context.Context, *ValidateOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check a checklist for errors without touching the network",
@@ -29,10 +30,10 @@ No probe runs and nothing is contacted.`,
   readyctl validate -f checklist.yaml --env production --var api=https://api.example.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bindFlags(f, cmd)
+			cmdutil.BindFlags(f, cmd)
 			o := &ValidateOptions{IO: f.IO, LookupEnv: f.LookupEnv}
 			var err error
-			if o.File, o.Env, o.Vars, err = checklistSettings(f, cmd); err != nil {
+			if o.File, o.Env, o.Vars, err = cmdutil.ChecklistSettings(f, cmd); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -41,7 +42,7 @@ No probe runs and nothing is contacted.`,
 			return validateRun(o)
 		},
 	}
-	addChecklistFlags(cmd.Flags())
+	cmdutil.AddChecklistFlags(cmd.Flags())
 	return cmd
 }
 

@@ -5,11 +5,12 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/spf13/cobra"
 )
 
 // NewCmdVersion prints the version.
-func NewCmdVersion(f *Factory) *cobra.Command {
+func NewCmdVersion(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:     "version",
 		Short:   "Print readyctl's version",

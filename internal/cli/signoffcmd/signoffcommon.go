@@ -1,4 +1,4 @@
-package cli
+package signoffcmd
 
 import (
 	"bufio"
@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/runner"
 	"github.com/readyctl/readyctl/internal/signoff"
 )
@@ -25,7 +26,7 @@ import (
 // SignerOptions are the settings every command that records a sign-off
 // shares: which checklist, where records go, and who signs with what.
 type SignerOptions struct {
-	IO         *IOStreams
+	IO         *cmdutil.IOStreams
 	LookupEnv  func(string) (string, bool)
 	File, Env  string
 	Vars       map[string]string
@@ -41,7 +42,7 @@ type SignerOptions struct {
 
 // addSignerFlags adds the flags of commands that record a sign-off.
 func addSignerFlags(fs *pflag.FlagSet) {
-	addChecklistFlags(fs)
+	cmdutil.AddChecklistFlags(fs)
 	fs.String("signoffs", "", "sign-off directory (default .readyctl/signoffs beside the checklist)")
 	fs.String("name", "", "your name (default: name: in the config file, else git config user.name)")
 	fs.String("email", "", "your email, the principal of your key in allowed_signers (default: email: in the config file, else git config user.email)")
@@ -51,7 +52,7 @@ func addSignerFlags(fs *pflag.FlagSet) {
 	fs.String("expires", "", "when the sign-off stops counting: a date (2026-03-01), a time, or a duration (30d, 72h)")
 }
 
-func signerOptions(f *Factory, cmd *cobra.Command) (*SignerOptions, error) {
+func signerOptions(f *cmdutil.Factory, cmd *cobra.Command) (*SignerOptions, error) {
 	v := f.Config
 	o := &SignerOptions{
 		IO: f.IO, LookupEnv: f.LookupEnv,
@@ -65,7 +66,7 @@ func signerOptions(f *Factory, cmd *cobra.Command) (*SignerOptions, error) {
 		Now:        time.Now,
 	}
 	var err error
-	if o.File, o.Env, o.Vars, err = checklistSettings(f, cmd); err != nil {
+	if o.File, o.Env, o.Vars, err = cmdutil.ChecklistSettings(f, cmd); err != nil {
 		return nil, err
 	}
 	if o.LookupEnv == nil {
@@ -104,24 +105,24 @@ func openBook(ctx context.Context, cl *checklist.Checklist, dir string, now time
 	return signoff.Open(signoff.Options{Checklist: cl, Dir: dir, Now: now, Actors: actors, AllEnvironments: all})
 }
 
-// openSignoffs is the sign-off book of a `check` run.
-func openSignoffs(ctx context.Context, o *CheckOptions, cl *checklist.Checklist) (runner.Signoffs, error) {
-	dir := o.SignoffDir
+// OpenSignoffs is the sign-off book of a `check` run: dir "" is the
+// default beside the checklist; problems are logged on errOut.
+func OpenSignoffs(ctx context.Context, cl *checklist.Checklist, dir string, lookupEnv func(string) (string, bool), errOut io.Writer, verbose bool) (runner.Signoffs, error) {
 	if dir == "" {
 		dir = signoff.DefaultDir(cl.Path)
 	}
 	getenv := func(k string) string {
-		v, _ := o.LookupEnv(k)
+		v, _ := lookupEnv(k)
 		return v
 	}
-	if o.LookupEnv == nil {
+	if lookupEnv == nil {
 		getenv = os.Getenv
 	}
 	b, err := openBook(ctx, cl, dir, time.Now(), getenv, false)
 	if err != nil {
 		return nil, err
 	}
-	logger := newLogger(o.IO.ErrOut, o.Verbose, cl.Secrets)
+	logger := cmdutil.NewLogger(errOut, verbose, cl.Secrets)
 	for _, p := range b.Problems() {
 		logger.Warn("sign-off problem", "problem", p)
 	}
@@ -147,14 +148,14 @@ func (o *SignerOptions) identity(ctx context.Context, cl *checklist.Checklist) {
 func (o *SignerOptions) checkSigner(cl *checklist.Checklist) error {
 	if cl.Signoff.AllowedSigners != "" {
 		if o.Key == "" {
-			return usageErrorf("the checklist accepts only signed sign-offs (signoff.allowed_signers): pass --key with your key (a private key file, KEY.pub in ssh-agent, or agent)")
+			return cmdutil.UsageErrorf("the checklist accepts only signed sign-offs (signoff.allowed_signers): pass --key with your key (a private key file, KEY.pub in ssh-agent, or agent)")
 		}
 		if o.Email == "" {
-			return usageErrorf("the checklist accepts only signed sign-offs: pass --email, the principal of your key in %s", cl.Signoff.AllowedSigners)
+			return cmdutil.UsageErrorf("the checklist accepts only signed sign-offs: pass --email, the principal of your key in %s", cl.Signoff.AllowedSigners)
 		}
 	}
 	if o.Name == "" {
-		return usageErrorf("who is signing? pass --name and --email, or set name: and email: in %s", ConfigPath())
+		return cmdutil.UsageErrorf("who is signing? pass --name and --email, or set name: and email: in %s", cmdutil.ConfigPath())
 	}
 	return nil
 }
@@ -175,10 +176,10 @@ func (o *SignerOptions) base(ctx context.Context, cl *checklist.Checklist, t sig
 	if o.Expires != "" {
 		exp, err := signoff.ParseExpiry(o.Expires, now)
 		if err != nil {
-			return nil, usageErrorf("%v", err)
+			return nil, cmdutil.UsageErrorf("%v", err)
 		}
 		if !exp.After(now) {
-			return nil, usageErrorf("--expires %s is not in the future", o.Expires)
+			return nil, cmdutil.UsageErrorf("--expires %s is not in the future", o.Expires)
 		}
 		r.Expires = &exp
 	}
@@ -194,7 +195,7 @@ func (o *SignerOptions) record(ctx context.Context, cl *checklist.Checklist, r *
 	if o.Key != "" {
 		s, done, err := signoff.LoadSigner(o.Key, signoff.KeyOptions{AgentSocket: o.getenv("SSH_AUTH_SOCK"), Passphrase: o.passphrase()})
 		if err != nil {
-			return nil, usageErrorf("%v", err)
+			return nil, cmdutil.UsageErrorf("%v", err)
 		}
 		defer done()
 		signer = s
@@ -286,7 +287,7 @@ func rememberIdentity(path, name, email string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, func(f *os.File) error {
+	return cmdutil.WriteFileAtomic(path, func(f *os.File) error {
 		_, err := f.Write(out)
 		return err
 	})

@@ -1,4 +1,4 @@
-package cli
+package signoffcmd
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/signoff"
 )
@@ -27,7 +28,7 @@ type SignoffsOptions struct {
 var ErrUntrusted = errors.New("untrusted sign-off records")
 
 // NewCmdSignoffs builds `readyctl signoffs` and its list and verify verbs.
-func NewCmdSignoffs(f *Factory, runF func(context.Context, *SignoffsOptions) error) *cobra.Command {
+func NewCmdSignoffs(f *cmdutil.Factory, runF func(context.Context, *SignoffsOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "signoffs",
 		Short: "List or verify the recorded sign-offs",
@@ -51,14 +52,14 @@ fail verify; 'readyctl check' ignores them.`, "  readyctl signoffs verify\n  rea
 		sub := &cobra.Command{
 			Use: verb.name, Short: verb.short, Long: verb.long, Example: verb.example, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				bindFlags(f, cmd)
+				cmdutil.BindFlags(f, cmd)
 				so, err := signerOptions(f, cmd)
 				if err != nil {
 					return err
 				}
 				o := &SignoffsOptions{SignerOptions: so, Format: f.Config.GetString("format"), Verify: verb.verify}
 				if o.Format != "text" && o.Format != "json" {
-					return usageErrorf("--format %q: expected text or json", o.Format)
+					return cmdutil.UsageErrorf("--format %q: expected text or json", o.Format)
 				}
 				if runF != nil {
 					return runF(cmd.Context(), o)
@@ -66,7 +67,7 @@ fail verify; 'readyctl check' ignores them.`, "  readyctl signoffs verify\n  rea
 				return signoffsRun(cmd.Context(), o)
 			},
 		}
-		addChecklistFlags(sub.Flags())
+		cmdutil.AddChecklistFlags(sub.Flags())
 		sub.Flags().String("signoffs", "", "sign-off directory (default .readyctl/signoffs beside the checklist)")
 		sub.Flags().String("format", "text", "text or json")
 		cmd.AddCommand(sub)
@@ -77,7 +78,7 @@ fail verify; 'readyctl check' ignores them.`, "  readyctl signoffs verify\n  rea
 
 // newCmdSignoffsPayload prints what a record's signature covers, for
 // checking it with other tools.
-func newCmdSignoffsPayload(f *Factory) *cobra.Command {
+func newCmdSignoffsPayload(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "payload FILE",
 		Short: "Print the exact bytes a record's signature covers (or, with --signature, the signature)",
@@ -173,7 +174,7 @@ func printSignoffs(o *SignoffsOptions, rows []report.Signoff, entries []*signoff
 		if r.Decision != "" {
 			state += " (" + r.Decision + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", state, dash(r.Type), dash(r.Item), dash(r.Role), dash(r.Name), date, expires, signed, filepath.Base(r.Record), r.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", state, cmdutil.Dash(r.Type), cmdutil.Dash(r.Item), cmdutil.Dash(r.Role), cmdutil.Dash(r.Name), date, expires, signed, filepath.Base(r.Record), r.Reason)
 	}
 	return tw.Flush()
 }

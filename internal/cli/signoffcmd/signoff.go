@@ -1,4 +1,4 @@
-package cli
+package signoffcmd
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/signoff"
 )
@@ -29,7 +30,7 @@ type SignoffOptions struct {
 }
 
 // NewCmdSignoff builds `readyctl signoff`.
-func NewCmdSignoff(f *Factory, runF func(context.Context, *SignoffOptions) error) *cobra.Command {
+func NewCmdSignoff(f *cmdutil.Factory, runF func(context.Context, *SignoffOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "signoff [ITEM]",
 		Short: "Attest a manual item (or, on a terminal, walk the pending ones)",
@@ -51,18 +52,18 @@ count (role not permitted, key not allowed, ...) is refused, exit 1.`,
   readyctl signoff --phase pre-deploy          # interactive, on a terminal`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			bindFlags(f, cmd)
+			cmdutil.BindFlags(f, cmd)
 			so, err := signerOptions(f, cmd)
 			if err != nil {
 				return err
 			}
-			o := &SignoffOptions{SignerOptions: so, Role: f.Config.GetString("role"), Phase: f.Config.GetString("phase"), ConfigPath: ConfigPath()}
+			o := &SignoffOptions{SignerOptions: so, Role: f.Config.GetString("role"), Phase: f.Config.GetString("phase"), ConfigPath: cmdutil.ConfigPath()}
 			o.Reject, _ = cmd.Flags().GetBool("reject") // a "no" is said on the command line, never by configuration
 			if len(args) == 1 {
 				o.Item = args[0]
 			}
 			if o.Item == "" && !o.IO.IsStdinTTY() {
-				return usageErrorf("no ITEM given, and stdin is not a terminal to ask on: name the item and who signs, " +
+				return cmdutil.UsageErrorf("no ITEM given, and stdin is not a terminal to ask on: name the item and who signs, " +
 					"e.g. readyctl signoff ITEM --role ROLE --name NAME --email EMAIL [--note TEXT] [--key KEY]")
 			}
 			if runF != nil {
@@ -134,7 +135,7 @@ func manualItem(cl *checklist.Checklist, id string) (*checklist.Item, error) {
 		return nil, err
 	}
 	if it.Manual == nil {
-		return nil, usageErrorf("item %s is checked by its %s probe, not by a person: to accept its failure for a while, use readyctl waive %s --reason ... --expires DATE", id, it.Kind, id)
+		return nil, cmdutil.UsageErrorf("item %s is checked by its %s probe, not by a person: to accept its failure for a while, use readyctl waive %s --reason ... --expires DATE", id, it.Kind, id)
 	}
 	return it, nil
 }
@@ -151,7 +152,7 @@ func findItem(cl *checklist.Checklist, id string) (*checklist.Item, error) {
 	if s := checklist.Suggest(id, ids); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
-	return nil, usageErrorf("%s", msg)
+	return nil, cmdutil.UsageErrorf("%s", msg)
 }
 
 // chooseRole checks --role against the item and the policy, or picks the
@@ -163,16 +164,16 @@ func chooseRole(cl *checklist.Checklist, it *checklist.Item, role string) (strin
 			return permitted[0], nil
 		}
 		if len(permitted) > 1 {
-			return "", usageErrorf("--role: item %s may be attested by %s: say which role you sign in", it.ID, strings.Join(permitted, " or "))
+			return "", cmdutil.UsageErrorf("--role: item %s may be attested by %s: say which role you sign in", it.ID, strings.Join(permitted, " or "))
 		}
-		return "", usageErrorf("--role: say which role you sign in")
+		return "", cmdutil.UsageErrorf("--role: say which role you sign in")
 	}
 	if len(permitted) > 0 && !slices.Contains(permitted, role) {
-		return "", usageErrorf("--role %s may not attest %s (permitted: %s)", role, it.ID, strings.Join(permitted, ", "))
+		return "", cmdutil.UsageErrorf("--role %s may not attest %s (permitted: %s)", role, it.ID, strings.Join(permitted, ", "))
 	}
 	if len(cl.Signoff.Roles) > 0 {
 		if _, ok := cl.Signoff.Role(role); !ok {
-			return "", usageErrorf("--role %s is not declared under signoff.roles (declared: %s)", role, strings.Join(cl.Signoff.RoleIDs(), ", "))
+			return "", cmdutil.UsageErrorf("--role %s is not declared under signoff.roles (declared: %s)", role, strings.Join(cl.Signoff.RoleIDs(), ", "))
 		}
 	}
 	return role, nil
@@ -184,7 +185,7 @@ func signoffInteractive(ctx context.Context, o *SignoffOptions, cl *checklist.Ch
 	// Refuse before asking anything what could never be recorded.
 	if o.Role != "" && len(cl.Signoff.Roles) > 0 {
 		if _, ok := cl.Signoff.Role(o.Role); !ok {
-			return usageErrorf("--role %s is not declared under signoff.roles (declared: %s)", o.Role, strings.Join(cl.Signoff.RoleIDs(), ", "))
+			return cmdutil.UsageErrorf("--role %s is not declared under signoff.roles (declared: %s)", o.Role, strings.Join(cl.Signoff.RoleIDs(), ", "))
 		}
 	}
 	if cl.Signoff.AllowedSigners != "" && o.Key == "" {

@@ -1,4 +1,4 @@
-package cli
+package signoffcmd
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/signoff"
 )
@@ -24,7 +25,7 @@ type ApproveOptions struct {
 }
 
 // NewCmdApprove builds `readyctl approve`.
-func NewCmdApprove(f *Factory, runF func(context.Context, *ApproveOptions) error) *cobra.Command {
+func NewCmdApprove(f *cmdutil.Factory, runF func(context.Context, *ApproveOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "approve --role ROLE --report REPORT.json",
 		Short: "Approve a run, in a role, from its JSON report",
@@ -41,7 +42,7 @@ refused, unless --force with a --note saying why.`,
   readyctl approve --role technical-director --report report.json --force --note "load test waived by CAB-1234"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bindFlags(f, cmd)
+			cmdutil.BindFlags(f, cmd)
 			so, err := signerOptions(f, cmd)
 			if err != nil {
 				return err
@@ -52,11 +53,11 @@ refused, unless --force with a --note saying why.`,
 			o.Force, _ = cmd.Flags().GetBool("force")
 			switch {
 			case o.Role == "":
-				return usageErrorf("--role: say which role approves")
+				return cmdutil.UsageErrorf("--role: say which role approves")
 			case o.Report == "":
-				return usageErrorf("--report: name the JSON report of the run you approve (readyctl check -o json=report.json)")
+				return cmdutil.UsageErrorf("--report: name the JSON report of the run you approve (readyctl check -o json=report.json)")
 			case o.Force && strings.TrimSpace(o.Note) == "":
-				return usageErrorf("--force needs a --note saying why a run that is not ready is approved")
+				return cmdutil.UsageErrorf("--force needs a --note saying why a run that is not ready is approved")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -74,16 +75,16 @@ refused, unless --force with a --note saying why.`,
 func approveRun(ctx context.Context, o *ApproveOptions) error {
 	data, err := os.ReadFile(o.Report)
 	if err != nil {
-		return usageErrorf("--report: %v", err)
+		return cmdutil.UsageErrorf("--report: %v", err)
 	}
 	var rep report.Report
 	if err := json.Unmarshal(data, &rep); err != nil || rep.Schema != report.Schema {
-		return usageErrorf("--report %s is not a readyctl JSON report (readyctl check -o json=%s)", o.Report, o.Report)
+		return cmdutil.UsageErrorf("--report %s is not a readyctl JSON report (readyctl check -o json=%s)", o.Report, o.Report)
 	}
 	if o.Env == "" {
 		o.Env = rep.Environment
 	} else if o.Env != rep.Environment {
-		return usageErrorf("--env %s, but the report is of environment %q", o.Env, rep.Environment)
+		return cmdutil.UsageErrorf("--env %s, but the report is of environment %q", o.Env, rep.Environment)
 	}
 	cl, err := o.definitions()
 	if err != nil {
@@ -95,7 +96,7 @@ func approveRun(ctx context.Context, o *ApproveOptions) error {
 	}
 	if len(cl.Signoff.Roles) > 0 {
 		if _, ok := cl.Signoff.Role(o.Role); !ok {
-			return usageErrorf("--role %s is not declared under signoff.roles (declared: %s)", o.Role, strings.Join(cl.Signoff.RoleIDs(), ", "))
+			return cmdutil.UsageErrorf("--role %s is not declared under signoff.roles (declared: %s)", o.Role, strings.Join(cl.Signoff.RoleIDs(), ", "))
 		}
 	}
 	ready := rep.Verdict == report.Ready || readyApartFromApprovals(rep)

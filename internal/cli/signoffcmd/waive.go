@@ -1,4 +1,4 @@
-package cli
+package signoffcmd
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/signoff"
 )
 
@@ -19,7 +20,7 @@ type WaiveOptions struct {
 }
 
 // NewCmdWaive builds `readyctl waive`.
-func NewCmdWaive(f *Factory, runF func(context.Context, *WaiveOptions) error) *cobra.Command {
+func NewCmdWaive(f *cmdutil.Factory, runF func(context.Context, *WaiveOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "waive ITEM --reason TEXT --expires DATE",
 		Short: "Accept a failing item for a while, with a justification",
@@ -31,7 +32,7 @@ the checklist says signoff: {allow_critical_waivers: true}.`,
   readyctl waive backup-age --reason "backup window moved" --expires 7d --role operations-lead --key agent`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			bindFlags(f, cmd)
+			cmdutil.BindFlags(f, cmd)
 			so, err := signerOptions(f, cmd)
 			if err != nil {
 				return err
@@ -40,9 +41,9 @@ the checklist says signoff: {allow_critical_waivers: true}.`,
 			o := &WaiveOptions{SignerOptions: so, Item: args[0], Role: f.Config.GetString("role")}
 			switch {
 			case strings.TrimSpace(o.Note) == "":
-				return usageErrorf("--reason: say why this failure is acceptable for now")
+				return cmdutil.UsageErrorf("--reason: say why this failure is acceptable for now")
 			case o.Expires == "":
-				return usageErrorf("--expires: a waiver must end, e.g. --expires 2026-03-01 or --expires 14d")
+				return cmdutil.UsageErrorf("--expires: a waiver must end, e.g. --expires 2026-03-01 or --expires 14d")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -67,14 +68,14 @@ func waiveRun(ctx context.Context, o *WaiveOptions) error {
 		return err
 	}
 	if it.Manual != nil {
-		return usageErrorf("item %s is manual: a person attests it (readyctl signoff %s), it cannot be waived", it.ID, it.ID)
+		return cmdutil.UsageErrorf("item %s is manual: a person attests it (readyctl signoff %s), it cannot be waived", it.ID, it.ID)
 	}
 	if it.Severity == checklist.Critical && !cl.Signoff.AllowCriticalWaivers {
 		return fmt.Errorf("refusing to waive %s: it is critical, and %s does not allow critical waivers (signoff: {allow_critical_waivers: true})", it.ID, cl.Path)
 	}
 	if o.Role != "" && len(cl.Signoff.Roles) > 0 {
 		if _, ok := cl.Signoff.Role(o.Role); !ok {
-			return usageErrorf("--role %s is not declared under signoff.roles (declared: %s)", o.Role, strings.Join(cl.Signoff.RoleIDs(), ", "))
+			return cmdutil.UsageErrorf("--role %s is not declared under signoff.roles (declared: %s)", o.Role, strings.Join(cl.Signoff.RoleIDs(), ", "))
 		}
 	}
 	o.identity(ctx, cl)
