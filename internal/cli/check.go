@@ -39,6 +39,7 @@ type CheckOptions struct {
 	NoColor     bool
 	Verbose     bool
 	Pushgateway string
+	Release     string // --release; "" = the commit checked out (signoffcmd.RunRelease)
 
 	signoffs runner.Signoffs // set by checkRun; nil = no sign-offs (demo)
 }
@@ -79,6 +80,7 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) e
 	}
 	cmdutil.AddChecklistFlags(cmd.Flags())
 	addRunFlags(cmd.Flags())
+	cmd.Flags().String("release", "", "the release this run checks (default: the git commit checked out beside the checklist); approvals count only for their release")
 	return cmd
 }
 
@@ -98,6 +100,7 @@ func checkOptions(f *cmdutil.Factory, cmd *cobra.Command) (*CheckOptions, error)
 		NoColor:     v.GetBool("no-color"),
 		Verbose:     v.GetBool("verbose"),
 		Pushgateway: v.GetString("pushgateway"),
+		Release:     v.GetString("release"),
 	}
 	var err error
 	if o.File, o.Env, o.Vars, err = cmdutil.ChecklistSettings(f, cmd); err != nil {
@@ -135,7 +138,10 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.signoffs, err = signoffcmd.OpenSignoffs(ctx, cl, o.SignoffDir, o.LookupEnv, o.IO.ErrOut, o.Verbose); err != nil {
+	o.Release = signoffcmd.RunRelease(ctx, cl, o.Release, o.SignoffDir)
+	if o.signoffs, err = signoffcmd.OpenSignoffs(ctx, cl, signoffcmd.CheckSignoffs{
+		Dir: o.SignoffDir, Release: o.Release, Phase: o.Phase, LookupEnv: o.LookupEnv, ErrOut: o.IO.ErrOut, Verbose: o.Verbose,
+	}); err != nil {
 		return err
 	}
 	return runChecklist(ctx, o, cl)
@@ -153,7 +159,7 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 	rep := runner.Run(ctx, cl, runner.Options{
 		Concurrency: o.Concurrency, Timeout: o.Timeout,
 		Only: o.Only, Tags: o.Tags, Phase: o.Phase, Wait: o.Wait, FailOn: o.FailOn,
-		Observer: observer, Logger: logger, Signoffs: o.signoffs,
+		Observer: observer, Logger: logger, Signoffs: o.signoffs, Release: o.Release,
 	})
 	if stopper, ok := observer.(interface{ Stop() }); ok {
 		stopper.Stop() // clear the progress line before the report

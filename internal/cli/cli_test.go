@@ -91,7 +91,7 @@ sections:
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, stdout)
 	}
-	wantTop := []string{"checklist", "duration_ms", "environment", "fail_on", "items", "schema", "sections", "signoffs", "started_at", "summary", "verdict"}
+	wantTop := []string{"checklist", "duration_ms", "environment", "fail_on", "items", "schema", "sections", "selection", "signoffs", "started_at", "summary", "verdict"}
 	if got := keysOf(rep); !reflect.DeepEqual(got, wantTop) {
 		t.Errorf("top-level keys %v, want %v", got, wantTop)
 	}

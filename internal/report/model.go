@@ -47,6 +47,21 @@ type Report struct {
 	Interrupted bool `json:"interrupted,omitempty"`
 	// FailOn is the lowest severity that blocks ("critical" or "warning").
 	FailOn string `json:"fail_on,omitempty"`
+	// Selection is what --phase, --only, --tags, --skip and --exclude-tags
+	// chose; nil when nothing was filtered.
+	Selection *Selection `json:"selection,omitempty"`
+	// Release is the release the run checked (--release, else the commit
+	// checked out beside the checklist); approvals count only for it.
+	Release string `json:"release,omitempty"`
+}
+
+// Selection is how a run was narrowed.
+type Selection struct {
+	Phase       string   `json:"phase,omitempty"`
+	Only        []string `json:"only,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	Skip        []string `json:"skip,omitempty"`
+	ExcludeTags []string `json:"exclude_tags,omitempty"`
 }
 
 // ChecklistInfo identifies exactly which checklist was run.
@@ -114,6 +129,9 @@ type Signoff struct {
 	Key string `json:"key,omitempty"`
 	// Record is the file the sign-off was read from.
 	Record string `json:"record,omitempty"`
+	// Required is set on the rows of roles under signoff.require: the run
+	// is not ready while such a row is not valid.
+	Required bool `json:"required,omitempty"`
 }
 
 // Blocks reports whether an item of this severity blocks the verdict under

@@ -37,21 +37,11 @@ type Options struct {
 	FailOn      string        // "critical" (default) or "warning"
 	Observer    Observer      // nil = silent
 	Signoffs    Signoffs      // nil = every manual item is pending
+	// Release is the run's release (--release, else the commit checked
+	// out), copied into the report; the Signoffs were judged for it.
+	Release string
 	Logger      *slog.Logger  // nil = discard
 	Now         func() time.Time
-}
-
-// Signoffs decides what people have signed: manual items, waivers of
-// failing items, and run-level requirements. internal/signoff implements
-// it; the runner only asks.
-type Signoffs interface {
-	// Manual returns the outcome of a manual item.
-	Manual(it *checklist.Item) report.Item
-	// Waive may turn a failing item's result into a waived one.
-	Waive(it *checklist.Item, res report.Item) report.Item
-	// Finish returns the sign-off table for the report and whether the
-	// run-level requirements (required role approvals) are met.
-	Finish(r *report.Report) (table []report.Signoff, met bool)
 }
 
 // Run runs the checklist and returns its report; it never returns nil.
@@ -253,16 +243,7 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 		}
 	}
 	if it.Manual != nil {
-		if r.opts.Signoffs != nil {
-			return r.opts.Signoffs.Manual(it)
-		}
-		res.Status = report.Pending
-		res.Reason = checks.ReasonSignoffMissing
-		res.Message = "waiting for a sign-off"
-		if len(it.Manual.Roles) > 0 {
-			res.Message += " by " + strings.Join(it.Manual.Roles, " or ")
-		}
-		return res
+		return r.manual(it, res)
 	}
 	select {
 	case sem <- struct{}{}:
@@ -293,8 +274,8 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 		}
 	}
 	res.DurationMS = time.Since(start).Milliseconds()
-	if (res.Status == report.Fail || res.Status == report.Error) && r.opts.Signoffs != nil {
-		res = r.opts.Signoffs.Waive(it, res)
+	if res.Status == report.Fail || res.Status == report.Error {
+		res = r.waive(it, res)
 	}
 	r.opts.Logger.Debug("item finished", "item", it.ID, "status", res.Status, "reason", res.Reason, "duration_ms", res.DurationMS)
 	return res
@@ -367,11 +348,13 @@ func (r *run) report(parent context.Context, start time.Time, results []report.I
 		Items:       slices.Clone(results),
 		Interrupted: errors.Is(parent.Err(), context.Canceled),
 		FailOn:      r.opts.FailOn,
+		Release:     r.opts.Release,
 	}
-	met := true
-	if r.opts.Signoffs != nil {
-		rep.Signoffs, met = r.opts.Signoffs.Finish(rep)
+	if r.opts.Phase != "" || len(r.opts.Only) > 0 || len(r.opts.Tags) > 0 {
+		rep.Selection = &report.Selection{Phase: r.opts.Phase, Only: r.opts.Only, Tags: r.opts.Tags}
 	}
+	var met bool
+	rep.Signoffs, met = r.signoffTable(rep.Items)
 	sections := make([]report.Section, len(r.cl.Sections))
 	for i, s := range r.cl.Sections {
 		sections[i] = report.Section{ID: s.ID, Title: r.redactor.String(s.Title), MinPassRate: s.MinPassRate}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,9 +30,27 @@ func git(ctx context.Context, dir string, args ...string) string {
 }
 
 // Release is the default --release: the commit checked out in dir, or ""
-// outside a repository.
-func Release(ctx context.Context, dir string) string {
-	return git(ctx, dir, "rev-parse", "HEAD")
+// outside a repository. Commits that only add or change sign-off records
+// (under signoffDir) do not make a new release: committing an approval
+// must not void it. So the release is the newest commit up to HEAD that
+// touched anything outside signoffDir.
+func Release(ctx context.Context, dir, signoffDir string) string {
+	head := git(ctx, dir, "rev-parse", "HEAD")
+	if head == "" {
+		return ""
+	}
+	absDir, err1 := filepath.Abs(dir)
+	absSignoffs, err2 := filepath.Abs(signoffDir)
+	rel, err3 := filepath.Rel(absDir, absSignoffs)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return head
+	}
+	// A sign-off directory outside the repository makes git fail: then
+	// every commit is a release.
+	if c := git(ctx, dir, "log", "-1", "--format=%H", "HEAD", "--", ":(top)", ":(exclude)"+filepath.ToSlash(rel)); c != "" {
+		return c
+	}
+	return head
 }
 
 // GitUser is git's user.name and user.email in dir, the last fallback for
