@@ -40,8 +40,8 @@ type Options struct {
 	// Release is the run's release (--release, else the commit checked
 	// out), copied into the report; the Signoffs were judged for it.
 	Release string
-	Logger      *slog.Logger  // nil = discard
-	Now         func() time.Time
+	Logger  *slog.Logger // nil = discard
+	Now     func() time.Time
 }
 
 // Run runs the checklist and returns its report; it never returns nil.
