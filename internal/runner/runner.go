@@ -37,11 +37,12 @@ type Options struct {
 	FailOn      string        // "critical" (default) or "warning"
 	Observer    Observer      // nil = silent
 	Signoffs    Signoffs      // nil = every manual item is pending
+	Logger      *slog.Logger  // nil = discard
+	Now         func() time.Time
+
 	// Release is the run's release (--release, else the commit checked
 	// out), copied into the report; the Signoffs were judged for it.
 	Release string
-	Logger  *slog.Logger // nil = discard
-	Now     func() time.Time
 }
 
 // Run runs the checklist and returns its report; it never returns nil.
