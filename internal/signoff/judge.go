@@ -131,7 +131,11 @@ func Judge(in Input, entries []*Entry) (*Book, error) {
 		j := &Judged{Entry: e}
 		j.State, j.Reason = b.judge(j)
 		if e.Record == nil {
-			b.problems = append(b.problems, fmt.Sprintf("%s: %s", e.Path, j.Reason))
+			p := j.Reason
+			if !strings.HasPrefix(p, e.Path) {
+				p = e.Path + ": " + p
+			}
+			b.problems = append(b.problems, p)
 		} else {
 			j.applies = b.applies(e.Record)
 		}
