@@ -118,7 +118,7 @@ type Signoff struct {
 	Email   string    `json:"email,omitempty"`
 	Date    time.Time `json:"date,omitzero"`
 	Expires time.Time `json:"expires,omitzero"`
-	State   string    `json:"state"` // valid, missing, expired, stale, invalid
+	State   string    `json:"state"` // valid, missing, expired, stale, invalid, other_release
 	Reason  string    `json:"reason,omitempty"`
 	Note    string    `json:"note,omitempty"`
 	// RoleTitle is the role's title from the checklist (e.g. QA Lead).

@@ -35,7 +35,12 @@ func git(ctx context.Context, dir string, args ...string) string {
 // must not void it. So the release is the newest commit up to HEAD that
 // touched anything outside signoffDir.
 func Release(ctx context.Context, dir, signoffDir string) string {
-	head := git(ctx, dir, "rev-parse", "HEAD")
+	return releaseCommit(ctx, dir, signoffDir, "%H")
+}
+
+// releaseCommit formats the release commit with a git log format.
+func releaseCommit(ctx context.Context, dir, signoffDir, format string) string {
+	head := git(ctx, dir, "log", "-1", "--format="+format, "HEAD")
 	if head == "" {
 		return ""
 	}
@@ -47,7 +52,7 @@ func Release(ctx context.Context, dir, signoffDir string) string {
 	}
 	// A sign-off directory outside the repository makes git fail: then
 	// every commit is a release.
-	if c := git(ctx, dir, "log", "-1", "--format=%H", "HEAD", "--", ":(top)", ":(exclude)"+filepath.ToSlash(rel)); c != "" {
+	if c := git(ctx, dir, "log", "-1", "--format="+format, "HEAD", "--", ":(top)", ":(exclude)"+filepath.ToSlash(rel)); c != "" {
 		return c
 	}
 	return head
@@ -61,15 +66,16 @@ func GitUser(ctx context.Context, dir string) (name, email string) {
 
 // Actors are the identities that may not approve a run under
 // forbid_self_approval: the CI actor (GITHUB_ACTOR, GITLAB_USER_LOGIN)
-// and the author of the commit checked out in dir.
-func Actors(ctx context.Context, dir string, getenv func(string) string) []Actor {
+// and the author of the release commit in dir (see Release: not the
+// approver who committed their own record afterwards).
+func Actors(ctx context.Context, dir, signoffDir string, getenv func(string) string) []Actor {
 	var out []Actor
 	for _, k := range []string{"GITHUB_ACTOR", "GITLAB_USER_LOGIN", "GITLAB_USER_EMAIL"} {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
 			out = append(out, Actor{Source: k, Value: v})
 		}
 	}
-	if author := git(ctx, dir, "log", "-1", "--format=%an%x00%ae"); author != "" {
+	if author := releaseCommit(ctx, dir, signoffDir, "%an%x00%ae"); author != "" {
 		name, email, _ := strings.Cut(author, "\x00")
 		if name != "" {
 			out = append(out, Actor{Source: "commit author", Value: name})

@@ -102,7 +102,7 @@ func (o *SignerOptions) openBook(ctx context.Context, cl *checklist.Checklist, a
 func openBook(ctx context.Context, cl *checklist.Checklist, so signoff.Options, getenv func(string) string) (*signoff.Book, error) {
 	so.Checklist = cl
 	if cl.Signoff.ForbidSelfApproval {
-		so.Actors = signoff.Actors(ctx, filepath.Dir(cl.Path), getenv)
+		so.Actors = signoff.Actors(ctx, filepath.Dir(cl.Path), so.Dir, getenv)
 	}
 	return signoff.Open(so)
 }
