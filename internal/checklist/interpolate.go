@@ -13,6 +13,9 @@ type resolver struct {
 	vars    []map[string]string // highest precedence first
 	lookup  func(string) (string, bool)
 	secrets map[string]bool
+	noEnv   bool            // Options.NoEnv: an unset ${env:X} is a placeholder
+	needed  map[string]bool // the X of those placeholders
+	placed  int             // placeholders handed out so far
 }
 
 // expand replaces every reference in s. "$${" is a literal "${". It returns
@@ -48,6 +51,9 @@ func (r *resolver) expand(s string, depth int) (string, int, error) {
 	return b.String(), 0, nil
 }
 
+// envPlaceholder stands in for an unset ${env:X} under Options.NoEnv.
+const envPlaceholder = "placeholder"
+
 func (r *resolver) resolve(ref string, depth int) (string, error) {
 	if depth > 10 {
 		return "", fmt.Errorf("variable ${%s} refers to itself (loop)", ref)
@@ -59,6 +65,11 @@ func (r *resolver) resolve(ref string, depth int) (string, error) {
 		}
 		v, set := r.lookup(name)
 		if !set || (v == "" && hasDef) {
+			if !hasDef && r.noEnv {
+				r.needed[name] = true
+				r.placed++
+				return envPlaceholder, nil
+			}
 			if !hasDef {
 				return "", fmt.Errorf("environment variable %s is not set (use ${env:%s:-default} for a default)", name, name)
 			}

@@ -28,6 +28,9 @@ type Options struct {
 	// ids, titles, manual blocks and the sign-off policy but run no probe
 	// (sign-off commands): no ${...} is resolved, no probe is configured.
 	Definitions bool
+	// NoEnv accepts an unset ${env:NAME} (lint without secrets): it
+	// resolves to a placeholder and NAME is listed in Checklist.NeededEnv.
+	NoEnv bool
 }
 
 // ErrNotFound wraps a checklist file that cannot be read.
@@ -92,6 +95,7 @@ type loader struct {
 	item string // id of the item being loaded, for messages
 
 	definitions bool // Options.Definitions
+	skipProbe   bool // the item has an unresolved ${...}: its probe block is not checked
 }
 
 func (l *loader) errAt(n *yaml.Node, col int, msg string) {
@@ -159,7 +163,7 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 	}
 
 	// Interpolation: --var > environments[--env] > vars.
-	r := &resolver{lookup: opts.LookupEnv, secrets: map[string]bool{}}
+	r := &resolver{lookup: opts.LookupEnv, secrets: map[string]bool{}, noEnv: opts.NoEnv, needed: map[string]bool{}}
 	if r.lookup == nil {
 		r.lookup = os.LookupEnv
 	}
@@ -210,15 +214,24 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 		sec := &Section{ID: ss.ID, Title: title, Phase: ss.Phase, MinPassRate: ss.MinPassRate}
 		for j := range ss.Items {
 			raw := copyNode(&ss.Items[j])
+			unresolved, placed := false, r.placed
 			r.interpolate(&ss.Items[j], func(n *yaml.Node, col int, msg string) {
 				if opts.Definitions {
 					return
 				}
+				unresolved = true
 				l.item = idOf(&ss.Items[j])
 				l.errAt(n, col, msg)
 				l.item = ""
 			})
-			if it := l.loadItem(&ss.Items[j], c, sec, ids); it != nil {
+			// A probe block with an unresolved ${...} would only repeat
+			// that error about the raw text: one failure, one error. A
+			// NoEnv placeholder is no URL, DSN or port either: its probe
+			// block is checked by a run that has the variable.
+			l.skipProbe = unresolved || r.placed > placed
+			it := l.loadItem(&ss.Items[j], c, sec, ids)
+			l.skipProbe = false
+			if it != nil {
 				it.Raw = raw
 				sec.Items = append(sec.Items, it)
 			}
@@ -233,6 +246,10 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 		c.Secrets = append(c.Secrets, s)
 	}
 	sort.Strings(c.Secrets)
+	for n := range r.needed {
+		c.NeededEnv = append(c.NeededEnv, n)
+	}
+	sort.Strings(c.NeededEnv)
 	if len(l.errs) > 0 {
 		return nil, l.errs.sorted()
 	}
@@ -333,7 +350,7 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 		}
 		return
 	}
-	if l.definitions {
+	if l.definitions || l.skipProbe {
 		return
 	}
 	if block.Kind != yaml.MappingNode {

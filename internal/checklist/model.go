@@ -36,6 +36,9 @@ type Checklist struct {
 	Doc *yaml.Node
 	// Signoff is the `signoff:` policy block (zero when absent).
 	Signoff SignoffPolicy
+	// NeededEnv are the unset environment variables a real run needs
+	// (loaded with Options.NoEnv), sorted.
+	NeededEnv []string
 }
 
 // Defaults apply to every item that does not say otherwise.

@@ -19,41 +19,53 @@ import (
 	"github.com/readyctl/readyctl/internal/runner"
 )
 
-// CheckOptions are the settings of one `readyctl check`.
+// CheckOptions are the settings of one `readyctl check`. Every field is
+// bound to a flag (see NewCmdCheck); READYCTL_* and the config file reach
+// them through the same flags (cmdutil.Settings).
 type CheckOptions struct {
-	IO          *cmdutil.IOStreams
-	LookupEnv   func(string) (string, bool)
-	File        string
-	Env         string
-	Vars        map[string]string
+	IO        *cmdutil.IOStreams
+	LookupEnv func(string) (string, bool)
+	cmdutil.ChecklistOptions
+
 	Only        []string
 	Tags        []string
+	Skip        []string
+	ExcludeTags []string
 	Phase       string
 	Format      string
-	Outputs     []output
+	Outputs     []Output
 	Concurrency int
 	Timeout     time.Duration
 	FailOn      string
 	SignoffDir  string
 	Wait        time.Duration
+	StableFor   time.Duration
+	Release     string
 	NoColor     bool
 	Verbose     bool
 	Pushgateway string
-	Release     string // --release; "" = the commit checked out (signoffcmd.RunRelease)
 
-	signoffs runner.Signoffs // set by checkRun; nil = no sign-offs (demo)
+	outputSpecs []string
+	signoffs    runner.Signoffs // set by checkRun; nil = no sign-offs (demo)
 }
 
-type output struct{ format, path string }
+// Output is one -o FORMAT=PATH.
+type Output struct{ Format, Path string }
 
 // NewCmdCheck builds `readyctl check`. runF replaces the run in tests of
 // flag parsing.
 func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
+	opts := &CheckOptions{IO: f.IO, LookupEnv: f.LookupEnv}
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Run the checklist and print a readiness report",
 		Long: `Run every selected item of the checklist, print a report on stdout and exit
-0 when ready, 1 when not ready. Logs and live progress go to stderr.`,
+0 when ready, 1 when not ready. Logs and live progress go to stderr.
+
+A selection that names something the checklist does not have (--phase,
+--tags, --only, --skip, --exclude-tags, --var) or that selects no item is a
+usage error (exit 2), never a green run. A report that cannot be written
+(stdout or an -o file) exits 4.`,
 		Example: `  # before a deploy, on a laptop
   readyctl check -f checklist.yaml --env staging
 
@@ -61,15 +73,17 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) e
   readyctl check --env production --format junit -o json=report.json
 
   # right after a deploy: wait up to 5 minutes for the system to converge
-  readyctl check --phase post-deploy --wait 5m
+  readyctl check --phase post-deploy --wait 5m --stable-for 30s
 
   # only what is tagged, with a variable overridden
-  readyctl check --tags health,security --var api=https://api.example.com`,
-		Args: cobra.NoArgs,
+  readyctl check --tags health,security --var api=https://api.example.com
+
+  # everything but the load tests
+  readyctl check --exclude-tags load`,
+		Args:    cobra.NoArgs,
+		PreRunE: f.ApplySettings,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cmdutil.BindFlags(f, cmd)
-			opts, err := checkOptions(f, cmd)
-			if err != nil {
+			if err := opts.complete(f, cmd); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -78,64 +92,68 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) e
 			return checkRun(cmd.Context(), opts)
 		},
 	}
-	cmdutil.AddChecklistFlags(cmd.Flags())
-	addRunFlags(cmd.Flags())
-	cmd.Flags().String("release", "", "the release this run checks (default: the git commit checked out beside the checklist); approvals count only for their release")
+	opts.ChecklistOptions.AddFlags(cmd.Flags())
+	opts.addRunFlags(cmd.Flags())
+	cmd.Flags().StringVar(&opts.Release, "release", "", "the release this run checks (default: the git commit checked out beside the checklist); approvals count only for their release")
 	return cmd
 }
 
-func checkOptions(f *cmdutil.Factory, cmd *cobra.Command) (*CheckOptions, error) {
-	v := f.Config
-	o := &CheckOptions{
-		IO: f.IO, LookupEnv: f.LookupEnv,
-		Only:        cmdutil.List(cmdutil.StringsSetting(f, cmd, "only")),
-		Tags:        cmdutil.List(cmdutil.StringsSetting(f, cmd, "tags")),
-		Phase:       v.GetString("phase"),
-		Format:      v.GetString("format"),
-		Concurrency: v.GetInt("concurrency"),
-		Timeout:     v.GetDuration("timeout"),
-		FailOn:      v.GetString("fail-on"),
-		SignoffDir:  v.GetString("signoffs"),
-		Wait:        v.GetDuration("wait"),
-		NoColor:     v.GetBool("no-color"),
-		Verbose:     v.GetBool("verbose"),
-		Pushgateway: v.GetString("pushgateway"),
-		Release:     v.GetString("release"),
+// complete parses and checks what flags cannot: lists, -o specs, ranges.
+// Messages name where a bad value came from (a flag, READYCTL_*, the
+// config file).
+func (o *CheckOptions) complete(f *cmdutil.Factory, cmd *cobra.Command) error {
+	src := func(name string) string { return f.Settings.Source(cmd, name) }
+	if err := o.ChecklistOptions.Complete(); err != nil {
+		return err
 	}
-	var err error
-	if o.File, o.Env, o.Vars, err = cmdutil.ChecklistSettings(f, cmd); err != nil {
-		return nil, err
-	}
+	o.Only, o.Tags = cmdutil.List(o.Only), cmdutil.List(o.Tags)
+	o.Skip, o.ExcludeTags = cmdutil.List(o.Skip), cmdutil.List(o.ExcludeTags)
+	o.Phase = strings.TrimSpace(o.Phase)
 	if _, ok := report.Lookup(o.Format); !ok {
-		return nil, cmdutil.UsageErrorf("--format %q: expected one of %s", o.Format, strings.Join(report.Formats(), ", "))
+		return cmdutil.UsageErrorf("%s %q: expected one of %s", src("format"), o.Format, strings.Join(report.Formats(), ", "))
 	}
-	for _, spec := range cmdutil.StringsSetting(f, cmd, "output") {
+	o.Outputs = nil
+	for _, spec := range o.outputSpecs {
 		format, path, ok := strings.Cut(spec, "=")
 		if !ok || path == "" {
-			return nil, cmdutil.UsageErrorf("-o %q: expected FORMAT=PATH, e.g. json=report.json", spec)
+			return cmdutil.UsageErrorf("-o %q: expected FORMAT=PATH, e.g. json=report.json", spec)
 		}
 		if _, known := report.Lookup(format); !known {
-			return nil, cmdutil.UsageErrorf("-o %q: unknown format %q; expected one of %s", spec, format, strings.Join(report.Formats(), ", "))
+			return cmdutil.UsageErrorf("-o %q: unknown format %q; expected one of %s", spec, format, strings.Join(report.Formats(), ", "))
 		}
-		o.Outputs = append(o.Outputs, output{format, path})
+		o.Outputs = append(o.Outputs, Output{format, path})
 	}
 	switch o.FailOn {
 	case "critical", "warning":
 	default:
-		return nil, cmdutil.UsageErrorf("--fail-on %q: expected critical or warning", o.FailOn)
+		return cmdutil.UsageErrorf("%s %q: expected critical or warning", src("fail-on"), o.FailOn)
 	}
 	if o.Concurrency < 1 {
-		return nil, cmdutil.UsageErrorf("--concurrency %d: must be at least 1", o.Concurrency)
+		return cmdutil.UsageErrorf("%s %d: must be at least 1", src("concurrency"), o.Concurrency)
 	}
-	if o.Timeout < 0 || o.Wait < 0 {
-		return nil, cmdutil.UsageErrorf("--timeout and --wait must not be negative")
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"timeout", o.Timeout}, {"wait", o.Wait}, {"stable-for", o.StableFor}} {
+		if d.v < 0 {
+			return cmdutil.UsageErrorf("%s %s: must not be negative", src(d.name), d.v)
+		}
 	}
-	return o, nil
+	return nil
 }
 
 func checkRun(ctx context.Context, o *CheckOptions) error {
 	cl, err := checklist.Load(o.File, checklist.Options{Env: o.Env, Vars: o.Vars, LookupEnv: o.LookupEnv})
 	if err != nil {
+		return err
+	}
+	// The checklist is needed to know its phases, tags, ids and vars; a
+	// selection it cannot satisfy is still a usage error, found before
+	// anything runs.
+	if err := checkVars(cl, o.Vars); err != nil {
+		return err
+	}
+	if err := checkSelection(cl, o.runnerOptions()); err != nil {
 		return err
 	}
 	o.Release = signoffcmd.RunRelease(ctx, cl, o.Release, o.SignoffDir)
@@ -149,6 +167,7 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 
 // runChecklist runs a loaded checklist and delivers its report.
 func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist) error {
+	ropts := o.runnerOptions()
 	logger := cmdutil.NewLogger(o.IO.ErrOut, o.Verbose, cl.Secrets)
 	var observer runner.Observer
 	if o.IO.ProgressOnStderr() {
@@ -156,15 +175,17 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 		defer p.Stop()
 		observer = p
 	}
-	rep := runner.Run(ctx, cl, runner.Options{
-		Concurrency: o.Concurrency, Timeout: o.Timeout,
-		Only: o.Only, Tags: o.Tags, Phase: o.Phase, Wait: o.Wait, FailOn: o.FailOn,
-		Observer: observer, Logger: logger, Signoffs: o.signoffs, Release: o.Release,
-	})
+	ropts.Observer, ropts.Logger = observer, logger
+	rep := runner.Run(ctx, cl, ropts)
 	if stopper, ok := observer.(interface{ Stop() }); ok {
 		stopper.Stop() // clear the progress line before the report
 	}
 	if err := deliver(o, rep); err != nil {
+		if rep.Interrupted {
+			// Ctrl-C stays 130; the write failure is still said.
+			fmt.Fprintf(o.IO.ErrOut, "readyctl: %v\n", err)
+			return cmdutil.ErrInterrupted
+		}
 		return err
 	}
 	if o.Pushgateway != "" {
@@ -183,38 +204,55 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 	return nil
 }
 
-// deliver writes the report to stdout and to every -o file.
+// runnerOptions are the run's settings as the runner takes them.
+func (o *CheckOptions) runnerOptions() runner.Options {
+	return runner.Options{
+		Concurrency: o.Concurrency, Timeout: o.Timeout,
+		Only: o.Only, Tags: o.Tags, Skip: o.Skip, ExcludeTags: o.ExcludeTags, Phase: o.Phase,
+		Wait: o.Wait, StableFor: o.StableFor, FailOn: o.FailOn, Signoffs: o.signoffs, Release: o.Release,
+	}
+}
+
+// deliver writes the report to stdout and to every -o file. A failure is
+// an *OutputError (exit 4): the verdict exists but did not reach its
+// reader, which is neither READY nor NOT READY.
 func deliver(o *CheckOptions, rep *report.Report) error {
 	render, _ := report.Lookup(o.Format)
 	ropts := report.Options{Color: o.IO.ColorStdout(o.NoColor), Verbose: o.Verbose}
 	var errs []error
 	if err := render(o.IO.Out, rep, ropts); err != nil {
-		errs = append(errs, fmt.Errorf("writing %s report: %w", o.Format, err))
+		errs = append(errs, fmt.Errorf("could not write the %s report to stdout: %w", o.Format, err))
 	}
 	for _, out := range o.Outputs {
-		r, _ := report.Lookup(out.format)
-		if err := cmdutil.WriteFileAtomic(out.path, func(f *os.File) error {
+		r, _ := report.Lookup(out.Format)
+		if err := cmdutil.WriteFileAtomic(out.Path, func(f *os.File) error {
 			return r(f, rep, report.Options{})
 		}); err != nil {
-			errs = append(errs, fmt.Errorf("writing %s report to %s: %w", out.format, out.path, err))
+			errs = append(errs, fmt.Errorf("could not write the %s report to %s: %w", out.Format, out.Path, err))
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	return &OutputError{Err: errors.Join(errs...)}
 }
 
-// addRunFlags adds the flags of a run (check and demo).
-func addRunFlags(fs *pflag.FlagSet) {
-	fs.StringSlice("only", nil, "run only these item ids (repeatable; their dependencies run too)")
-	fs.StringSlice("tags", nil, "run only items with any of these tags (comma-separated)")
-	fs.String("phase", "", "run only items of this phase, e.g. pre-deploy or post-deploy")
-	fs.String("format", "text", "report format on stdout: "+strings.Join(report.Formats(), ", "))
-	fs.StringArrayP("output", "o", nil, "also write FORMAT=PATH (repeatable), e.g. -o json=report.json")
-	fs.Int("concurrency", runner.DefaultConcurrency, "items checked at once")
-	fs.Duration("timeout", 0, "bound the whole run (0 = no bound beyond each item's timeout)")
-	fs.String("fail-on", "critical", "lowest severity that blocks: critical or warning")
-	fs.String("signoffs", "", "sign-off directory (default .readyctl/signoffs beside the checklist)")
-	fs.Duration("wait", 0, "re-check what is not passing, with backoff, until ready or this long has passed")
-	fs.Bool("no-color", false, "no colours, even on a terminal")
-	fs.BoolP("verbose", "v", false, "log each attempt on stderr and show every observation")
-	fs.String("pushgateway", "", "push the run's metrics to this Prometheus Pushgateway URL (job readyctl)")
+// addRunFlags binds the flags of a run (check and demo).
+func (o *CheckOptions) addRunFlags(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&o.Only, "only", nil, "run only these item ids (repeatable; their dependencies run too)")
+	fs.StringSliceVar(&o.Tags, "tags", nil, "run only items with any of these tags (comma-separated)")
+	fs.StringSliceVar(&o.Skip, "skip", nil, "leave out this item id (repeatable)")
+	fs.StringSliceVar(&o.ExcludeTags, "exclude-tags", nil, "leave out items with any of these tags (comma-separated)")
+	fs.StringVar(&o.Phase, "phase", "", "run only items of this phase, e.g. pre-deploy or post-deploy")
+	fs.StringVar(&o.Format, "format", "text", "report format on stdout: "+strings.Join(report.Formats(), ", "))
+	fs.StringArrayVarP(&o.outputSpecs, "output", "o", nil, "also write FORMAT=PATH (repeatable), e.g. -o json=report.json")
+	fs.IntVar(&o.Concurrency, "concurrency", runner.DefaultConcurrency, "items checked at once")
+	fs.DurationVar(&o.Timeout, "timeout", 0, "bound the whole run (0 = no bound beyond each item's timeout)")
+	fs.StringVar(&o.FailOn, "fail-on", "critical", "lowest severity that blocks: critical or warning")
+	fs.StringVar(&o.SignoffDir, "signoffs", "", "sign-off directory (default .readyctl/signoffs beside the checklist)")
+	fs.DurationVar(&o.Wait, "wait", 0, "re-check what is not passing, with backoff, until ready or this long has passed")
+	fs.DurationVar(&o.StableFor, "stable-for", 0, "with --wait: count the verdict only after every blocking probe has passed continuously this long")
+	fs.BoolVar(&o.NoColor, "no-color", false, "no colours, even on a terminal")
+	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "log each attempt on stderr and show every observation")
+	fs.StringVar(&o.Pushgateway, "pushgateway", "", "push the run's metrics to this Prometheus Pushgateway URL (job readyctl)")
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -168,7 +169,7 @@ func TestConfigPrecedence(t *testing.T) {
 			t.Setenv(k, v)
 		}
 		io, _, _ := cmdutil.TestIOStreams(false)
-		f := &cmdutil.Factory{IO: io, Config: cmdutil.NewConfig(io.ErrOut), LookupEnv: os.LookupEnv}
+		f := &cmdutil.Factory{IO: io, Settings: cmdutil.NewSettings(cmdutil.ConfigPath(), os.LookupEnv), LookupEnv: os.LookupEnv}
 		cmd := NewCmdCheck(f, capture)
 		cmd.SetArgs(args)
 		if err := cmd.Execute(); err != nil {
@@ -215,7 +216,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 // TestEveryCommandHasAnExample keeps --help useful.
 func TestEveryCommandHasAnExample(t *testing.T) {
 	io, _, _ := cmdutil.TestIOStreams(false)
-	root := NewRootCmd(&cmdutil.Factory{IO: io, Config: cmdutil.NewConfig(io.ErrOut)})
+	root := NewRootCmd(&cmdutil.Factory{IO: io, Settings: cmdutil.NewSettings(cmdutil.ConfigPath(), os.LookupEnv)})
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if !c.Hidden && c.Name() != "help" && c.Name() != "completion" && c.Example == "" && c.Parent() != nil && c.Parent().Name() != "completion" {
@@ -241,5 +242,45 @@ func TestProbesDescribesEveryKind(t *testing.T) {
 	}
 	if code != 0 {
 		t.Errorf("exit %d", code)
+	}
+}
+
+// TestStdoutPipeStderrTerminal: the CI-with-a-log-viewer case. The report
+// on a piped stdout has no colour; the live progress still goes to the
+// terminal on stderr. And the reverse: a report on a terminal is coloured,
+// and no progress is drawn into a piped stderr.
+func TestStdoutPipeStderrTerminal(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(700 * time.Millisecond): // longer than the progress line's delay
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	path := writeFile(t, "c.yaml", "version: 1\nname: streams\nsections:\n  - id: s\n    items:\n      - id: api\n        http: {url: \""+slow.URL+"\"}\n")
+
+	streams, out, errOut := cmdutil.TestIOStreams(true)
+	streams.SetStdoutTTY(false)
+	if code := Main(context.Background(), []string{"check", "-f", path}, streams); code != ExitReady {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("colour on a piped stdout: %q", out)
+	}
+	if !strings.Contains(errOut.String(), "0/1 done") {
+		t.Errorf("no progress on the terminal stderr: %q", errOut)
+	}
+
+	streams, out, errOut = cmdutil.TestIOStreams(false)
+	streams.SetStdoutTTY(true)
+	if code := Main(context.Background(), []string{"check", "-f", path}, streams); code != ExitReady {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if !strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("no colour on a terminal stdout: %q", out)
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("progress drawn into a piped stderr: %q", errOut)
 	}
 }

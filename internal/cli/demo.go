@@ -13,6 +13,8 @@ import (
 // NewCmdDemo builds `readyctl demo`: a real run against loopback services
 // it starts itself, to see readyctl work with no set-up.
 func NewCmdDemo(f *cmdutil.Factory) *cobra.Command {
+	opts := &CheckOptions{IO: f.IO, LookupEnv: f.LookupEnv}
+	var printChecklist bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Start demo services on loopback and check them with a built-in checklist",
@@ -23,22 +25,22 @@ sign-off; neither blocks, so the verdict is ready and the exit code 0.`,
 		Example: `  readyctl demo
   readyctl demo --format json
   readyctl demo --print-checklist > checklist.yaml`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
+		PreRunE: f.ApplySettings,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cmdutil.BindFlags(f, cmd)
-			if f.Config.GetBool("print-checklist") {
+			if printChecklist {
 				_, err := f.IO.Out.Write(demo.Checklist)
 				return err
 			}
-			opts, err := checkOptions(f, cmd)
-			if err != nil {
+			if err := opts.complete(f, cmd); err != nil {
 				return err
 			}
 			return demoRun(cmd.Context(), opts)
 		},
 	}
-	addRunFlags(cmd.Flags())
-	cmd.Flags().Bool("print-checklist", false, "print the demo checklist and exit")
+	opts.addRunFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&printChecklist, "print-checklist", false, "print the demo checklist and exit")
+	cmdutil.CommandLineOnly(cmd.Flags(), "print-checklist")
 	return cmd
 }
 
@@ -53,6 +55,9 @@ func demoRun(ctx context.Context, o *CheckOptions) error {
 	}
 	cl, err := checklist.Parse("demo/checklist.yaml", demo.Checklist, checklist.Options{Vars: svcs.Vars, LookupEnv: o.LookupEnv})
 	if err != nil {
+		return err
+	}
+	if err := checkSelection(cl, o.runnerOptions()); err != nil {
 		return err
 	}
 	return runChecklist(ctx, o, cl)

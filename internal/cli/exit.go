@@ -11,20 +11,31 @@ import (
 	"github.com/readyctl/readyctl/internal/cmdutil"
 )
 
-// Exit codes (contract).
+// Exit codes (contract: 0, 1, 2, 3 and 130; 4 is an extension).
 const (
-	ExitReady       = 0
-	ExitNotReady    = 1
-	ExitUsage       = 2
-	ExitInvalid     = 3
+	ExitReady    = 0
+	ExitNotReady = 1
+	ExitUsage    = 2
+	ExitInvalid  = 3
+	// ExitNotWritten: the run finished but its report could not be
+	// written (stdout or an -o file). Neither ready nor not ready: the
+	// verdict did not reach the reader it was meant for.
+	ExitNotWritten  = 4
 	ExitInterrupted = 130
 )
+
+// OutputError is a report that could not be written (exit 4).
+type OutputError struct{ Err error }
+
+func (e *OutputError) Error() string { return e.Err.Error() }
+func (e *OutputError) Unwrap() error { return e.Err }
 
 // ExitCode maps an error from a command to the process exit code. It is
 // the only place where errors become exit codes.
 func ExitCode(err error) int {
 	var usage *cmdutil.UsageError
 	var invalid checklist.Errors
+	var output *OutputError
 	switch {
 	case err == nil:
 		return ExitReady
@@ -32,13 +43,15 @@ func ExitCode(err error) int {
 		return ExitInterrupted
 	case errors.Is(err, cmdutil.ErrNotReady):
 		return ExitNotReady
+	case errors.As(err, &output):
+		return ExitNotWritten
 	case errors.As(err, &invalid):
 		return ExitInvalid
 	case errors.As(err, &usage), errors.Is(err, checklist.ErrNotFound):
 		return ExitUsage
 	}
-	// Anything else (an output file that cannot be written, ...) means the
-	// verdict could not be delivered: not ready.
+	// Anything else (a sign-off that cannot be recorded, an untrusted
+	// record under signoffs verify, ...) is a refusal: exit 1.
 	return ExitNotReady
 }
 
@@ -60,6 +73,8 @@ func printError(w io.Writer, err error) {
 		if errors.As(err, &usage) && !strings.Contains(msg, "--help") {
 			msg += " (see --help)"
 		}
-		fmt.Fprintln(w, "readyctl: "+msg)
+		for _, line := range strings.Split(msg, "\n") {
+			fmt.Fprintln(w, "readyctl: "+line) // one line per joined error
+		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/readyctl/readyctl/internal/checklist"
 	"github.com/readyctl/readyctl/internal/cmdutil"
 )
 
@@ -19,32 +18,32 @@ type ListOptions struct {
 	Format string
 }
 
-// NewCmdList builds `readyctl list`.
+// NewCmdList builds `readyctl list`. It needs no secrets: an unset
+// ${env:X} is accepted (the variables a run needs are named on stderr).
 func NewCmdList(f *cmdutil.Factory, runF func(context.Context, *ListOptions) error) *cobra.Command {
+	opts := &ListOptions{ValidateOptions: ValidateOptions{IO: f.IO, LookupEnv: f.LookupEnv, NoEnv: true}}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the checklist's items",
 		Example: `  readyctl list -f checklist.yaml
   readyctl list --format json | jq -r '.[] | select(.kind == "manual") | .id'`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
+		PreRunE: f.ApplySettings,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cmdutil.BindFlags(f, cmd)
-			o := &ListOptions{ValidateOptions: ValidateOptions{IO: f.IO, LookupEnv: f.LookupEnv}, Format: f.Config.GetString("format")}
-			var err error
-			if o.File, o.Env, o.Vars, err = cmdutil.ChecklistSettings(f, cmd); err != nil {
+			if err := opts.Complete(); err != nil {
 				return err
 			}
-			if o.Format != "text" && o.Format != "json" {
-				return cmdutil.UsageErrorf("--format %q: expected text or json", o.Format)
+			if opts.Format != "text" && opts.Format != "json" {
+				return cmdutil.UsageErrorf("%s %q: expected text or json", f.Settings.Source(cmd, "format"), opts.Format)
 			}
 			if runF != nil {
-				return runF(cmd.Context(), o)
+				return runF(cmd.Context(), opts)
 			}
-			return listRun(o)
+			return listRun(opts)
 		},
 	}
-	cmdutil.AddChecklistFlags(cmd.Flags())
-	cmd.Flags().String("format", "text", "text or json")
+	opts.ChecklistOptions.AddFlags(cmd.Flags())
+	cmd.Flags().StringVar(&opts.Format, "format", "text", "text or json")
 	return cmd
 }
 
@@ -61,9 +60,12 @@ type listedItem struct {
 }
 
 func listRun(o *ListOptions) error {
-	cl, err := checklist.Load(o.File, checklist.Options{Env: o.Env, Vars: o.Vars, LookupEnv: o.LookupEnv})
+	cl, err := o.load()
 	if err != nil {
 		return err
+	}
+	if len(cl.NeededEnv) > 0 {
+		fmt.Fprintf(o.IO.ErrOut, "readyctl: a run needs these environment variables, not set now: %s\n", strings.Join(cl.NeededEnv, ", "))
 	}
 	items := make([]listedItem, 0, len(cl.Items()))
 	for _, it := range cl.Items() {

@@ -20,7 +20,7 @@ var Version = "dev"
 
 // Main runs readyctl with args and returns the exit code.
 func Main(ctx context.Context, args []string, streams *cmdutil.IOStreams) int {
-	f := &cmdutil.Factory{IO: streams, Config: cmdutil.NewConfig(streams.ErrOut), LookupEnv: os.LookupEnv}
+	f := &cmdutil.Factory{IO: streams, Settings: cmdutil.NewSettings(cmdutil.ConfigPath(), os.LookupEnv), LookupEnv: os.LookupEnv}
 	root := NewRootCmd(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -39,8 +39,12 @@ func NewRootCmd(f *cmdutil.Factory) *cobra.Command {
 		Long: `readyctl runs a deployment-readiness checklist: every automated item through
 a probe (http, tcp, postgres, redis, tls, prometheus, load, ...), every manual
 item through a person's sign-off. It prints a report and exits 0 when ready,
-1 when not ready, 2 on bad usage, 3 on an invalid checklist, 130 when
-interrupted.`,
+1 when not ready, 2 on bad usage, 3 on an invalid checklist, 4 when the
+report could not be written, 130 when interrupted.
+
+Every flag can also be set with READYCTL_<FLAG> (READYCTL_FAIL_ON for
+--fail-on) or as <flag>: in $XDG_CONFIG_HOME/readyctl/config.yaml; a flag
+wins over the environment, which wins over the file.`,
 		Example: `  readyctl demo                          # see it work, no set-up
   readyctl validate -f checklist.yaml
   readyctl check -f checklist.yaml --env production

@@ -3,46 +3,42 @@ package cmdutil
 import (
 	"strings"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
-// AddChecklistFlags adds the flags every command that loads a checklist has.
-func AddChecklistFlags(fs *pflag.FlagSet) {
-	fs.StringP("file", "f", "checklist.yaml", "checklist file")
-	fs.String("env", "", "environment whose vars override the defaults (see environments: in the checklist)")
-	fs.StringArray("var", nil, "set a variable, KEY=VALUE (repeatable; overrides the checklist and --env)")
+// ChecklistOptions are the settings of every command that loads a
+// checklist: -f, --env and --var.
+type ChecklistOptions struct {
+	File string
+	Env  string
+	Vars map[string]string // from --var KEY=VALUE; filled by Complete
+
+	varArgs []string
 }
 
-// ChecklistSettings reads -f, --env and --var.
-func ChecklistSettings(f *Factory, cmd *cobra.Command) (file, env string, vars map[string]string, err error) {
-	v := f.Config
-	vars = map[string]string{}
-	for _, kv := range StringsSetting(f, cmd, "var") {
+// AddFlags binds -f, --env and --var.
+func (o *ChecklistOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.File, "file", "f", "checklist.yaml", "checklist file")
+	fs.StringVar(&o.Env, "env", "", "environment whose vars override the defaults (see environments: in the checklist)")
+	fs.StringArrayVar(&o.varArgs, "var", nil, "set a variable, KEY=VALUE (repeatable; overrides the checklist and --env)")
+}
+
+// Complete parses --var. Values are taken as they are: --var k=a,b is one
+// value with a comma.
+func (o *ChecklistOptions) Complete() error {
+	o.Vars = map[string]string{}
+	for _, kv := range o.varArgs {
 		k, val, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return "", "", nil, UsageErrorf("--var %q: expected KEY=VALUE", kv)
+			return UsageErrorf("--var %q: expected KEY=VALUE", kv)
 		}
-		vars[k] = val
+		o.Vars[k] = val
 	}
-	return v.GetString("file"), v.GetString("env"), vars, nil
+	return nil
 }
 
-// StringsSetting reads a repeatable flag. Values given on the command line
-// are taken as they are (viper would split them on commas, breaking
-// --var k=a,b); otherwise READYCTL_<NAME> or the config file.
-func StringsSetting(f *Factory, cmd *cobra.Command, name string) []string {
-	fl := cmd.Flags().Lookup(name)
-	if fl != nil && fl.Changed {
-		if sv, ok := fl.Value.(pflag.SliceValue); ok {
-			return sv.GetSlice()
-		}
-	}
-	return f.Config.GetStringSlice(name)
-}
-
-// List flattens values that may arrive comma-separated (from environment
-// variables or the config file) into one list.
+// List flattens values that may arrive comma-separated into one list,
+// without blanks.
 func List(in []string) []string {
 	var out []string
 	for _, s := range in {

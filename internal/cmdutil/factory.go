@@ -1,50 +1,33 @@
 // Package cmdutil holds what readyctl's commands share: the Factory they
-// are built from, the streams they write to, usage errors, settings
-// binding (flags > READYCTL_* > config file > defaults) and small helpers.
+// are built from, the streams they write to, usage errors, the one
+// settings layer (flags > READYCTL_* > config file > defaults) and small
+// helpers.
 package cmdutil
 
 import (
-	"errors"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 )
 
 // Factory carries what commands depend on, so tests can swap it.
 type Factory struct {
-	IO     *IOStreams
-	Config *viper.Viper
+	IO *IOStreams
+	// Settings fills flags the command line did not set; nil = defaults only.
+	Settings *Settings
 	// LookupEnv reads the process environment (for ${env:...}).
 	LookupEnv func(string) (string, bool)
 }
 
-// NewConfig reads $XDG_CONFIG_HOME/readyctl/config.yaml (if any) and
-// READYCTL_* environment variables; flags bound later take precedence.
-func NewConfig(errOut io.Writer) *viper.Viper {
-	v := viper.New()
-	v.SetEnvPrefix("READYCTL")
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_", ".", "_"))
-	v.AutomaticEnv()
-	v.SetConfigFile(ConfigPath())
-	v.SetConfigType("yaml")
-	if err := v.ReadInConfig(); err != nil && !errors.Is(err, os.ErrNotExist) {
-		var notFound viper.ConfigFileNotFoundError
-		if !errors.As(err, &notFound) {
-			if _, statErr := os.Stat(ConfigPath()); statErr == nil {
-				fmt.Fprintf(errOut, "readyctl: ignoring config file %s: %v\n", ConfigPath(), err)
-			}
-		}
-	}
-	return v
+// ApplySettings is every configurable command's PreRunE: it fills the
+// command's Options (through its flags) from READYCTL_* and the config
+// file before the command validates them.
+func (f *Factory) ApplySettings(cmd *cobra.Command, _ []string) error {
+	return f.Settings.Apply(cmd)
 }
 
-// ConfigPath is the user's config file.
+// ConfigPath is the user's config file: $XDG_CONFIG_HOME/readyctl/config.yaml.
 func ConfigPath() string {
 	dir := os.Getenv("XDG_CONFIG_HOME")
 	if dir == "" {
@@ -52,15 +35,4 @@ func ConfigPath() string {
 		dir = filepath.Join(home, ".config")
 	}
 	return filepath.Join(dir, "readyctl", "config.yaml")
-}
-
-// BindFlags makes each flag of the running command come from flag >
-// READYCTL_<NAME> > config file > the flag's default. It binds only the
-// command that runs: commands share flag names such as "file".
-func BindFlags(f *Factory, cmd *cobra.Command) {
-	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
-		if fl.Name != "help" {
-			_ = f.Config.BindPFlag(fl.Name, fl)
-		}
-	})
 }

@@ -1,29 +1,62 @@
 package cmdutil
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // WriteFileAtomic writes through a temporary file in the same directory and
-// renames it, so a reader never sees half a file.
+// renames it, so a reader never sees half a file. Its errors say what went
+// wrong without the temporary file's name, which means nothing to the
+// reader (and the file is gone).
 func WriteFileAtomic(path string, write func(*os.File) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return err
+		return fileErr(err, "", path)
 	}
-	defer os.Remove(tmp.Name())
+	name := tmp.Name()
+	defer os.Remove(name)
 	if err := write(tmp); err != nil {
 		tmp.Close()
-		return err
+		return fileErr(err, name, path)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
-		return err
+		return fileErr(err, name, path)
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return fileErr(err, name, path)
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(name, path); err != nil {
+		return fileErr(err, name, path)
+	}
+	return nil
+}
+
+// fileError keeps the cause (errors.Is(err, fs.ErrPermission) still
+// holds) with a message free of the temporary file's name.
+type fileError struct {
+	msg string
+	err error
+}
+
+func (e *fileError) Error() string { return e.msg }
+func (e *fileError) Unwrap() error { return e.err }
+
+func fileErr(err error, tmp, path string) error {
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe) && error(pe) == err:
+		return &fileError{msg: pe.Err.Error(), err: err}
+	case errors.As(err, &le) && error(le) == err:
+		return &fileError{msg: le.Err.Error(), err: err}
+	case tmp != "":
+		msg := strings.ReplaceAll(err.Error(), tmp, path)
+		return &fileError{msg: msg, err: err}
+	}
+	return err
 }

@@ -9,7 +9,10 @@ import (
 )
 
 // IOStreams is where a command reads and writes, and what it knows about
-// the terminal. Tests use TestIOStreams to pretend to be a TTY or a pipe.
+// each stream: stdin, stdout and stderr are terminals or not independently.
+// The case the design cares about is CI with a log viewer: stdout piped
+// into a file or another tool (no colour in the report) while stderr is a
+// terminal (live progress).
 type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer // the report, and nothing else
@@ -34,8 +37,9 @@ func System() *IOStreams {
 	return s
 }
 
-// TestIOStreams returns in-memory streams; tty says whether they pretend
-// to be terminals.
+// TestIOStreams returns in-memory streams; tty says whether all three
+// pretend to be terminals. SetStdinTTY, SetStdoutTTY and SetStderrTTY
+// model mixed cases such as stdout a pipe, stderr a terminal.
 func TestIOStreams(tty bool) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
 	return &IOStreams{
@@ -44,13 +48,33 @@ func TestIOStreams(tty bool) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 	}, out, errOut
 }
 
+// SetStdinTTY says whether stdin is a terminal (tests).
+func (s *IOStreams) SetStdinTTY(tty bool) { s.stdinTTY = tty }
+
+// SetStdoutTTY says whether stdout is a terminal (tests).
+func (s *IOStreams) SetStdoutTTY(tty bool) { s.stdoutTTY = tty }
+
+// SetStderrTTY says whether stderr is a terminal (tests).
+func (s *IOStreams) SetStderrTTY(tty bool) { s.stderrTTY = tty }
+
+// SetNoColorEnv says whether NO_COLOR is set (tests).
+func (s *IOStreams) SetNoColorEnv(set bool) { s.noColorEnv = set }
+
 // IsStdinTTY reports whether a person can be asked questions.
 func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
 
-// ColorStdout reports whether the report on stdout may be coloured.
+// IsStdoutTTY reports whether the report goes to a terminal.
+func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
+
+// IsStderrTTY reports whether logs and progress go to a terminal.
+func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// ColorStdout reports whether the report on stdout may be coloured: only
+// on a terminal, and never with NO_COLOR or --no-color.
 func (s *IOStreams) ColorStdout(noColorFlag bool) bool {
 	return s.stdoutTTY && !s.noColorEnv && !noColorFlag
 }
 
-// ProgressOnStderr reports whether live progress may be drawn on stderr.
+// ProgressOnStderr reports whether live progress may be drawn on stderr,
+// whatever stdout is.
 func (s *IOStreams) ProgressOnStderr() bool { return s.stderrTTY }

@@ -33,7 +33,10 @@ type Options struct {
 	Only        []string      // item ids
 	Tags        []string      // any of
 	Phase       string
+	Skip        []string      // item ids left out
+	ExcludeTags []string      // items with any of these tags left out
 	Wait        time.Duration // re-run until ready or this passes; 0 = once
+	StableFor   time.Duration // with Wait: blocking probes must pass this long
 	FailOn      string        // "critical" (default) or "warning"
 	Observer    Observer      // nil = silent
 	Signoffs    Signoffs      // nil = every manual item is pending
@@ -166,15 +169,28 @@ func (r *run) selection(items []*checklist.Item) map[string]bool {
 	return sel
 }
 
-func (r *run) matches(it *checklist.Item) bool {
-	if len(r.opts.Only) > 0 && !slices.Contains(r.opts.Only, it.ID) {
+func (r *run) matches(it *checklist.Item) bool { return r.opts.Matches(it) }
+
+// Matches reports whether the selection (--only, --phase, --tags, --skip,
+// --exclude-tags) picks it, before dependencies are pulled in. The CLI
+// uses it to refuse a selection that matches nothing.
+func (o Options) Matches(it *checklist.Item) bool {
+	if len(o.Only) > 0 && !slices.Contains(o.Only, it.ID) {
 		return false
 	}
-	if r.opts.Phase != "" && it.Phase != r.opts.Phase {
+	if slices.Contains(o.Skip, it.ID) {
 		return false
 	}
-	if len(r.opts.Tags) > 0 {
-		for _, t := range r.opts.Tags {
+	for _, t := range o.ExcludeTags {
+		if slices.Contains(it.Tags, t) {
+			return false
+		}
+	}
+	if o.Phase != "" && it.Phase != o.Phase {
+		return false
+	}
+	if len(o.Tags) > 0 {
+		for _, t := range o.Tags {
 			if slices.Contains(it.Tags, t) {
 				return true
 			}
@@ -351,8 +367,9 @@ func (r *run) report(parent context.Context, start time.Time, results []report.I
 		FailOn:      r.opts.FailOn,
 		Release:     r.opts.Release,
 	}
-	if r.opts.Phase != "" || len(r.opts.Only) > 0 || len(r.opts.Tags) > 0 {
-		rep.Selection = &report.Selection{Phase: r.opts.Phase, Only: r.opts.Only, Tags: r.opts.Tags}
+	// Minimal: the run helper owns the selection and its report field.
+	if o := r.opts; o.Phase != "" || len(o.Only)+len(o.Tags)+len(o.Skip)+len(o.ExcludeTags) > 0 {
+		rep.Selection = &report.Selection{Phase: o.Phase, Only: o.Only, Tags: o.Tags, Skip: o.Skip, ExcludeTags: o.ExcludeTags}
 	}
 	var met bool
 	rep.Signoffs, met = r.signoffTable(rep.Items)

@@ -26,6 +26,7 @@ type ApproveOptions struct {
 
 // NewCmdApprove builds `readyctl approve`.
 func NewCmdApprove(f *cmdutil.Factory, runF func(context.Context, *ApproveOptions) error) *cobra.Command {
+	o := &ApproveOptions{SignerOptions: newSignerOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "approve --role ROLE --report REPORT.json",
 		Short: "Approve a run, in a role, from its JSON report",
@@ -43,17 +44,12 @@ refused, unless --force with a --note saying why.`,
 		Example: `  readyctl check --env production -o json=report.json
   readyctl approve --role qa-lead --report report.json --key ~/.ssh/id_ed25519
   readyctl approve --role technical-director --report report.json --force --note "load test waived by CAB-1234"`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
+		PreRunE: f.ApplySettings,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cmdutil.BindFlags(f, cmd)
-			so, err := signerOptions(f, cmd)
-			if err != nil {
+			if err := o.complete(); err != nil {
 				return err
 			}
-			o := &ApproveOptions{SignerOptions: so, Role: f.Config.GetString("role"), Report: f.Config.GetString("report")}
-			// Only on the command line: an environment variable or a config
-			// file must never approve a failing run on someone's behalf.
-			o.Force, _ = cmd.Flags().GetBool("force")
 			switch {
 			case o.Role == "":
 				return cmdutil.UsageErrorf("--role: say which role approves")
@@ -68,10 +64,13 @@ refused, unless --force with a --note saying why.`,
 			return approveRun(cmd.Context(), o)
 		},
 	}
-	addSignerFlags(cmd.Flags())
-	cmd.Flags().String("role", "", "the role you approve in (one of signoff.roles)")
-	cmd.Flags().String("report", "", "the run's JSON report")
-	cmd.Flags().Bool("force", false, "approve a report that is not ready (needs --note)")
+	o.addFlags(cmd.Flags())
+	cmd.Flags().StringVar(&o.Role, "role", "", "the role you approve in (one of signoff.roles)")
+	cmd.Flags().StringVar(&o.Report, "report", "", "the run's JSON report")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "approve a report that is not ready (needs --note)")
+	// Only on the command line: an environment variable or a config file
+	// must never approve a failing run on someone's behalf.
+	cmdutil.CommandLineOnly(cmd.Flags(), "force")
 	return cmd
 }
 

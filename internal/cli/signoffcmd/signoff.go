@@ -29,6 +29,7 @@ type SignoffOptions struct {
 
 // NewCmdSignoff builds `readyctl signoff`.
 func NewCmdSignoff(f *cmdutil.Factory, runF func(context.Context, *SignoffOptions) error) *cobra.Command {
+	o := &SignoffOptions{SignerOptions: newSignerOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "signoff [ITEM]",
 		Short: "Attest a manual item (or, on a terminal, walk the pending ones)",
@@ -48,15 +49,13 @@ count (role not permitted, key not allowed, ...) is refused, exit 1.`,
   readyctl signoff dr-documented --role operations-lead --key ~/.ssh/id_ed25519 --note "runbook v3 reviewed"
   readyctl signoff team-trained --role devops-engineer --key agent --expires 90d
   readyctl signoff --phase pre-deploy          # interactive, on a terminal`,
-		Args: cobra.MaximumNArgs(1),
+		Args:    cobra.MaximumNArgs(1),
+		PreRunE: f.ApplySettings,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cmdutil.BindFlags(f, cmd)
-			so, err := signerOptions(f, cmd)
-			if err != nil {
+			if err := o.complete(); err != nil {
 				return err
 			}
-			o := &SignoffOptions{SignerOptions: so, Role: f.Config.GetString("role"), Phase: f.Config.GetString("phase"), ConfigPath: cmdutil.ConfigPath()}
-			o.Reject, _ = cmd.Flags().GetBool("reject") // a "no" is said on the command line, never by configuration
+			o.ConfigPath = cmdutil.ConfigPath()
 			if len(args) == 1 {
 				o.Item = args[0]
 			}
@@ -70,10 +69,12 @@ count (role not permitted, key not allowed, ...) is refused, exit 1.`,
 			return signoffRun(cmd.Context(), o)
 		},
 	}
-	addSignerFlags(cmd.Flags())
-	cmd.Flags().String("role", "", "the role you sign in (default: the item's only permitted role)")
-	cmd.Flags().Bool("reject", false, `record a "no": the item is not done (it fails until someone confirms it)`)
-	cmd.Flags().String("phase", "", "interactive: ask only about manual items of this phase")
+	o.addFlags(cmd.Flags())
+	cmd.Flags().StringVar(&o.Role, "role", "", "the role you sign in (default: the item's only permitted role)")
+	cmd.Flags().BoolVar(&o.Reject, "reject", false, `record a "no": the item is not done (it fails until someone confirms it)`)
+	cmd.Flags().StringVar(&o.Phase, "phase", "", "interactive: ask only about manual items of this phase")
+	// A "no" is said on the command line, never by configuration.
+	cmdutil.CommandLineOnly(cmd.Flags(), "reject")
 	return cmd
 }
 

@@ -34,7 +34,7 @@ func TestSignoffInteractiveStreams(t *testing.T) {
 	io, out, errOut := cmdutil.TestIOStreams(true)
 	io.In = strings.NewReader("Ada\n\nmaybe\ny\nlooks good\n")
 	cfg := filepath.Join(t.TempDir(), "readyctl", "config.yaml")
-	o := &SignoffOptions{SignerOptions: &SignerOptions{IO: io, LookupEnv: func(string) (string, bool) { return "", false }, File: path, Now: time.Now}, ConfigPath: cfg}
+	o := &SignoffOptions{SignerOptions: &SignerOptions{IO: io, LookupEnv: func(string) (string, bool) { return "", false }, ChecklistOptions: cmdutil.ChecklistOptions{File: path}, Now: time.Now}, ConfigPath: cfg}
 	if err := signoffRun(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestForceOnlyFromTheCommandLine(t *testing.T) {
 	io, _, _ := cmdutil.TestIOStreams(false)
 	t.Setenv("READYCTL_FORCE", "true")
 	t.Setenv("READYCTL_NOTE", "sneaky")
-	f := &cmdutil.Factory{IO: io, Config: cmdutil.NewConfig(io.ErrOut), LookupEnv: os.LookupEnv}
+	f := &cmdutil.Factory{IO: io, Settings: cmdutil.NewSettings(cmdutil.ConfigPath(), os.LookupEnv), LookupEnv: os.LookupEnv}
 	cmd := NewCmdApprove(f, func(_ context.Context, o *ApproveOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"--role", "qa-lead", "--report", "r.json"})
 	if err := cmd.Execute(); err != nil {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/crypto/ssh"
@@ -26,10 +25,9 @@ import (
 // SignerOptions are the settings every command that records a sign-off
 // shares: which checklist, where records go, and who signs with what.
 type SignerOptions struct {
-	IO         *cmdutil.IOStreams
-	LookupEnv  func(string) (string, bool)
-	File, Env  string
-	Vars       map[string]string
+	IO        *cmdutil.IOStreams
+	LookupEnv func(string) (string, bool)
+	cmdutil.ChecklistOptions
 	SignoffDir string
 	Name       string
 	Email      string
@@ -40,39 +38,34 @@ type SignerOptions struct {
 	Now        func() time.Time
 }
 
-// addSignerFlags adds the flags of commands that record a sign-off.
-func addSignerFlags(fs *pflag.FlagSet) {
-	cmdutil.AddChecklistFlags(fs)
-	fs.String("signoffs", "", "sign-off directory (default .readyctl/signoffs beside the checklist)")
-	fs.String("name", "", "your name (default: name: in the config file, else git config user.name)")
-	fs.String("email", "", "your email, the principal of your key in allowed_signers (default: email: in the config file, else git config user.email)")
-	fs.String("key", "", `sign with this key: an ed25519 or SSH private key file, a KEY.pub held by ssh-agent, or "agent"`)
-	fs.String("release", "", "the release this sign-off is for (default: the git commit checked out beside the checklist)")
-	fs.String("note", "", "a note kept with the sign-off")
-	fs.String("expires", "", "when the sign-off stops counting: a date (2026-03-01), a time, or a duration (30d, 72h)")
-}
-
-func signerOptions(f *cmdutil.Factory, cmd *cobra.Command) (*SignerOptions, error) {
-	v := f.Config
-	o := &SignerOptions{
-		IO: f.IO, LookupEnv: f.LookupEnv,
-		SignoffDir: v.GetString("signoffs"),
-		Name:       strings.TrimSpace(v.GetString("name")),
-		Email:      strings.TrimSpace(v.GetString("email")),
-		Key:        v.GetString("key"),
-		Release:    v.GetString("release"),
-		Note:       v.GetString("note"),
-		Expires:    v.GetString("expires"),
-		Now:        time.Now,
-	}
-	var err error
-	if o.File, o.Env, o.Vars, err = cmdutil.ChecklistSettings(f, cmd); err != nil {
-		return nil, err
-	}
+func newSignerOptions(f *cmdutil.Factory) *SignerOptions {
+	o := &SignerOptions{IO: f.IO, LookupEnv: f.LookupEnv, Now: time.Now}
 	if o.LookupEnv == nil {
 		o.LookupEnv = os.LookupEnv
 	}
-	return o, nil
+	return o
+}
+
+// addFlags binds the flags of commands that record a sign-off.
+func (o *SignerOptions) addFlags(fs *pflag.FlagSet) {
+	o.ChecklistOptions.AddFlags(fs)
+	o.addSignoffDirFlag(fs)
+	fs.StringVar(&o.Name, "name", "", "your name (default: name: in the config file, else git config user.name)")
+	fs.StringVar(&o.Email, "email", "", "your email, the principal of your key in allowed_signers (default: email: in the config file, else git config user.email)")
+	fs.StringVar(&o.Key, "key", "", `sign with this key: an ed25519 or SSH private key file, a KEY.pub held by ssh-agent, or "agent"`)
+	fs.StringVar(&o.Release, "release", "", "the release this sign-off is for (default: the git commit checked out beside the checklist)")
+	fs.StringVar(&o.Note, "note", "", "a note kept with the sign-off")
+	fs.StringVar(&o.Expires, "expires", "", "when the sign-off stops counting: a date (2026-03-01), a time, or a duration (30d, 72h)")
+}
+
+func (o *SignerOptions) addSignoffDirFlag(fs *pflag.FlagSet) {
+	fs.StringVar(&o.SignoffDir, "signoffs", "", "sign-off directory (default .readyctl/signoffs beside the checklist)")
+}
+
+// complete parses --var and tidies the identity once the settings are in.
+func (o *SignerOptions) complete() error {
+	o.Name, o.Email = strings.TrimSpace(o.Name), strings.TrimSpace(o.Email)
+	return o.ChecklistOptions.Complete()
 }
 
 func (o *SignerOptions) getenv(k string) string {
@@ -158,7 +151,7 @@ func OpenSignoffs(ctx context.Context, cl *checklist.Checklist, o CheckSignoffs)
 }
 
 // identity fills in who signs: flags, READYCTL_NAME/EMAIL or the config
-// file (through viper), else git's user.name and user.email.
+// file (through cmdutil.Settings), else git's user.name and user.email.
 func (o *SignerOptions) identity(ctx context.Context, cl *checklist.Checklist) {
 	if o.Name != "" && o.Email != "" {
 		return

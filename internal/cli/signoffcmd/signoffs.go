@@ -49,16 +49,14 @@ written, signed by a key not in allowed_signers, for a role that may not sign
 it, and so on. Expired and stale records are part of normal life and do not
 fail verify; 'readyctl check' ignores them.`, "  readyctl signoffs verify\n  readyctl signoffs verify --signoffs ci/signoffs --format json", true},
 	} {
-		verb := verb
+		o := &SignoffsOptions{SignerOptions: newSignerOptions(f), Verify: verb.verify}
 		sub := &cobra.Command{
 			Use: verb.name, Short: verb.short, Long: verb.long, Example: verb.example, Args: cobra.NoArgs,
+			PreRunE: f.ApplySettings,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				cmdutil.BindFlags(f, cmd)
-				so, err := signerOptions(f, cmd)
-				if err != nil {
+				if err := o.complete(); err != nil {
 					return err
 				}
-				o := &SignoffsOptions{SignerOptions: so, Format: f.Config.GetString("format"), Verify: verb.verify}
 				if o.Format != "text" && o.Format != "json" {
 					return cmdutil.UsageErrorf("--format %q: expected text or json", o.Format)
 				}
@@ -68,9 +66,9 @@ fail verify; 'readyctl check' ignores them.`, "  readyctl signoffs verify\n  rea
 				return signoffsRun(cmd.Context(), o)
 			},
 		}
-		cmdutil.AddChecklistFlags(sub.Flags())
-		sub.Flags().String("signoffs", "", "sign-off directory (default .readyctl/signoffs beside the checklist)")
-		sub.Flags().String("format", "text", "text or json")
+		o.ChecklistOptions.AddFlags(sub.Flags())
+		o.addSignoffDirFlag(sub.Flags())
+		sub.Flags().StringVar(&o.Format, "format", "text", "text or json")
 		cmd.AddCommand(sub)
 	}
 	cmd.AddCommand(newCmdSignoffsPayload(f))
@@ -80,6 +78,7 @@ fail verify; 'readyctl check' ignores them.`, "  readyctl signoffs verify\n  rea
 // newCmdSignoffsPayload prints what a record's signature covers, for
 // checking it with other tools.
 func newCmdSignoffsPayload(f *cmdutil.Factory) *cobra.Command {
+	var signature bool
 	cmd := &cobra.Command{
 		Use:   "payload FILE",
 		Short: "Print the exact bytes a record's signature covers (or, with --signature, the signature)",
@@ -94,7 +93,7 @@ without readyctl: with --signature, print the armored sshsig signature instead.`
 			if e.Bytes == nil {
 				return fmt.Errorf("%s: %v", args[0], e.Err)
 			}
-			if sig, _ := cmd.Flags().GetBool("signature"); sig {
+			if signature {
 				if e.Signature == "" {
 					return fmt.Errorf("%s is not signed", args[0])
 				}
@@ -105,7 +104,8 @@ without readyctl: with --signature, print the armored sshsig signature instead.`
 			return err
 		},
 	}
-	cmd.Flags().Bool("signature", false, "print the armored signature instead")
+	cmd.Flags().BoolVar(&signature, "signature", false, "print the armored signature instead")
+	cmdutil.CommandLineOnly(cmd.Flags(), "signature")
 	return cmd
 }
 

@@ -21,6 +21,8 @@ type WaiveOptions struct {
 
 // NewCmdWaive builds `readyctl waive`.
 func NewCmdWaive(f *cmdutil.Factory, runF func(context.Context, *WaiveOptions) error) *cobra.Command {
+	o := &WaiveOptions{SignerOptions: newSignerOptions(f)}
+	var reason string
 	cmd := &cobra.Command{
 		Use:   "waive ITEM --reason TEXT --expires DATE",
 		Short: "Accept a failing item for a while, with a justification",
@@ -30,15 +32,13 @@ when the item's definition changes. Critical items can be waived only when
 the checklist says signoff: {allow_critical_waivers: true}.`,
 		Example: `  readyctl waive legacy-status --reason "page retired in PLAT-812" --expires 2026-03-01
   readyctl waive backup-age --reason "backup window moved" --expires 7d --role operations-lead --key agent`,
-		Args: cobra.ExactArgs(1),
+		Args:    cobra.ExactArgs(1),
+		PreRunE: f.ApplySettings,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cmdutil.BindFlags(f, cmd)
-			so, err := signerOptions(f, cmd)
-			if err != nil {
+			if err := o.complete(); err != nil {
 				return err
 			}
-			so.Note = f.Config.GetString("reason")
-			o := &WaiveOptions{SignerOptions: so, Item: args[0], Role: f.Config.GetString("role")}
+			o.Note, o.Item = reason, args[0] // a waiver's note is its --reason
 			switch {
 			case strings.TrimSpace(o.Note) == "":
 				return cmdutil.UsageErrorf("--reason: say why this failure is acceptable for now")
@@ -51,9 +51,9 @@ the checklist says signoff: {allow_critical_waivers: true}.`,
 			return waiveRun(cmd.Context(), o)
 		},
 	}
-	addSignerFlags(cmd.Flags())
-	cmd.Flags().String("reason", "", "why the failure is acceptable until the waiver expires (required)")
-	cmd.Flags().String("role", "", "the role you waive in (optional; one of signoff.roles)")
+	o.addFlags(cmd.Flags())
+	cmd.Flags().StringVar(&reason, "reason", "", "why the failure is acceptable until the waiver expires (required)")
+	cmd.Flags().StringVar(&o.Role, "role", "", "the role you waive in (optional; one of signoff.roles)")
 	_ = cmd.Flags().MarkHidden("note") // a waiver's note is its --reason
 	return cmd
 }
