@@ -16,6 +16,7 @@ type resolver struct {
 	noEnv   bool            // Options.NoEnv: an unset ${env:X} is a placeholder
 	needed  map[string]bool // the X of those placeholders
 	placed  int             // placeholders handed out so far
+	tainted map[*yaml.Node]bool
 }
 
 // expand replaces every reference in s. "$${" is a literal "${". It returns
@@ -94,10 +95,15 @@ func (r *resolver) resolve(ref string, depth int) (string, error) {
 func (r *resolver) interpolate(n *yaml.Node, report func(n *yaml.Node, col int, msg string)) {
 	switch n.Kind {
 	case yaml.ScalarNode:
+		placed := r.placed
 		out, off, err := r.expand(n.Value, 0)
 		if err != nil {
+			r.taint(n)
 			report(n, columnOf(n, off), err.Error())
 			return
+		}
+		if r.placed > placed {
+			r.taint(n)
 		}
 		n.Value = out
 	case yaml.MappingNode:
@@ -108,6 +114,12 @@ func (r *resolver) interpolate(n *yaml.Node, report func(n *yaml.Node, col int, 
 		for _, c := range n.Content {
 			r.interpolate(c, report)
 		}
+	}
+}
+
+func (r *resolver) taint(n *yaml.Node) {
+	if r.tainted != nil {
+		r.tainted[n] = true
 	}
 }
 

@@ -95,7 +95,11 @@ type loader struct {
 	item string // id of the item being loaded, for messages
 
 	definitions bool // Options.Definitions
-	skipProbe   bool // the item has an unresolved ${...}: its probe block is not checked
+	// tainted are the scalars holding an unresolved ${...} or a NoEnv
+	// placeholder: a probe's complaint about them would only repeat the
+	// interpolation error (one failure, one error), or be about a
+	// placeholder that is no URL, DSN or port.
+	tainted map[*yaml.Node]bool
 }
 
 func (l *loader) errAt(n *yaml.Node, col int, msg string) {
@@ -111,6 +115,9 @@ func (l *loader) errAt(n *yaml.Node, col int, msg string) {
 
 func (l *loader) decode(n *yaml.Node, v any, path string) {
 	for _, e := range decodeStrict(n, reflect.ValueOf(v).Elem(), path) {
+		if l.tainted[e.node] {
+			continue
+		}
 		l.errAt(e.node, 0, e.msg)
 	}
 }
@@ -163,7 +170,8 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 	}
 
 	// Interpolation: --var > environments[--env] > vars.
-	r := &resolver{lookup: opts.LookupEnv, secrets: map[string]bool{}, noEnv: opts.NoEnv, needed: map[string]bool{}}
+	r := &resolver{lookup: opts.LookupEnv, secrets: map[string]bool{}, noEnv: opts.NoEnv, needed: map[string]bool{}, tainted: map[*yaml.Node]bool{}}
+	l.tainted = r.tainted
 	if r.lookup == nil {
 		r.lookup = os.LookupEnv
 	}
@@ -214,24 +222,15 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 		sec := &Section{ID: ss.ID, Title: title, Phase: ss.Phase, MinPassRate: ss.MinPassRate}
 		for j := range ss.Items {
 			raw := copyNode(&ss.Items[j])
-			unresolved, placed := false, r.placed
 			r.interpolate(&ss.Items[j], func(n *yaml.Node, col int, msg string) {
 				if opts.Definitions {
 					return
 				}
-				unresolved = true
 				l.item = idOf(&ss.Items[j])
 				l.errAt(n, col, msg)
 				l.item = ""
 			})
-			// A probe block with an unresolved ${...} would only repeat
-			// that error about the raw text: one failure, one error. A
-			// NoEnv placeholder is no URL, DSN or port either: its probe
-			// block is checked by a run that has the variable.
-			l.skipProbe = unresolved || r.placed > placed
-			it := l.loadItem(&ss.Items[j], c, sec, ids)
-			l.skipProbe = false
-			if it != nil {
+			if it := l.loadItem(&ss.Items[j], c, sec, ids); it != nil {
 				it.Raw = raw
 				sec.Items = append(sec.Items, it)
 			}
@@ -350,7 +349,7 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 		}
 		return
 	}
-	if l.definitions || l.skipProbe {
+	if l.definitions {
 		return
 	}
 	if block.Kind != yaml.MappingNode {
@@ -386,13 +385,28 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 	if err := p.Validate(); err != nil {
 		var fe *checks.FieldError
 		if errors.As(err, &fe) {
-			l.errAt(fieldNode(block, fe.Field), 0, key.Value+"."+err.Error())
-		} else {
+			if n := fieldNode(block, fe.Field); !l.tainted[n] {
+				l.errAt(n, 0, key.Value+"."+err.Error())
+			}
+		} else if !taintedBelow(block, l.tainted) {
 			l.errAt(key, 0, key.Value+": "+err.Error())
 		}
 		return
 	}
 	it.Probe = p
+}
+
+// taintedBelow reports whether any scalar below n is tainted.
+func taintedBelow(n *yaml.Node, tainted map[*yaml.Node]bool) bool {
+	if tainted[n] {
+		return true
+	}
+	for _, c := range n.Content {
+		if taintedBelow(c, tainted) {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *loader) checkDependencies(c *Checklist, ids map[string]*yaml.Node) {
