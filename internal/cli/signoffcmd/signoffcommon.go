@@ -150,6 +150,14 @@ func OpenSignoffs(ctx context.Context, cl *checklist.Checklist, o CheckSignoffs)
 	return b, nil
 }
 
+// Reloader re-opens the book of a `check` run, for each --wait round
+// (runner.Options.ReloadSignoffs): a person who signs during the wait
+// turns the verdict green. Quietly: problems were logged once at the start.
+func Reloader(cl *checklist.Checklist, o CheckSignoffs) func(context.Context) (runner.Signoffs, error) {
+	o.ErrOut = io.Discard
+	return func(ctx context.Context) (runner.Signoffs, error) { return OpenSignoffs(ctx, cl, o) }
+}
+
 // identity fills in who signs: flags, READYCTL_NAME/EMAIL or the config
 // file (through cmdutil.Settings), else git's user.name and user.email.
 func (o *SignerOptions) identity(ctx context.Context, cl *checklist.Checklist) {
