@@ -137,8 +137,12 @@ func approveRun(ctx context.Context, o *ApproveOptions) error {
 	// (the commit checked out here has moved on) would approve what nobody
 	// checked, and would not count for the run that was checked.
 	if rep.Release != "" && r.Release != rep.Release {
-		return fmt.Errorf("the report is of release %s, but this approval would be for release %s (the commit checked out, or --release): check out %s or pass --release %s",
-			signoff.Short(rep.Release), signoff.Short(r.Release), signoff.Short(rep.Release), rep.Release)
+		mine := "release " + signoff.Short(r.Release)
+		if r.Release == "" {
+			mine = "no release (not a git checkout)"
+		}
+		return fmt.Errorf("the report is of release %s, but this approval would be for %s (the commit checked out, or --release): check out %s or pass --release %s",
+			signoff.Short(rep.Release), mine, signoff.Short(rep.Release), rep.Release)
 	}
 	if rep.Selection != nil {
 		r.Phase = rep.Selection.Phase
