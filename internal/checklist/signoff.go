@@ -1,6 +1,7 @@
 package checklist
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,6 +24,9 @@ type SignoffPolicy struct {
 	DistinctSigners      bool   `yaml:"distinct_signers" doc:"one person cannot fill two required roles"`
 	ForbidSelfApproval   bool   `yaml:"forbid_self_approval" doc:"an approver must not be the CI actor (GITHUB_ACTOR, GITLAB_USER_LOGIN) or the commit author"`
 	AllowCriticalWaivers bool   `yaml:"allow_critical_waivers" doc:"allow waivers of critical items (by default only warning and info items can be waived)"`
+	// BindAttestationsToRelease extends to attestations the rule that
+	// approvals count only for the release they were given for.
+	BindAttestationsToRelease bool `yaml:"bind_attestations_to_release" doc:"an attestation of a manual item counts only for runs of the release it was signed for (approvals always are)"`
 }
 
 // Role is one role that may sign.
@@ -42,6 +46,41 @@ func (p *SignoffPolicy) Role(id string) (Role, bool) {
 		}
 	}
 	return Role{}, false
+}
+
+// CheckRole says why a record or a command may not use role id: it is
+// not declared, while the policy declares roles. With no roles declared
+// any role goes. This is the one place the rule is written.
+func (p *SignoffPolicy) CheckRole(id string) error {
+	if len(p.Roles) == 0 {
+		return nil
+	}
+	if _, ok := p.Role(id); ok {
+		return nil
+	}
+	msg := fmt.Sprintf("role %q is not declared in signoff.roles (declared: %s)", id, strings.Join(p.RoleIDs(), ", "))
+	if s := Suggest(id, p.RoleIDs()); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return errors.New(msg)
+}
+
+// Warnings are policy settings that do less than they seem to: rules
+// about who signs that rest on names anyone can type.
+func (p *SignoffPolicy) Warnings() []string {
+	var out []string
+	if p.AllowedSigners != "" {
+		return nil
+	}
+	for _, s := range []struct {
+		on   bool
+		name string
+	}{{p.DistinctSigners, "distinct_signers"}, {p.ForbidSelfApproval, "forbid_self_approval"}} {
+		if s.on {
+			out = append(out, fmt.Sprintf("signoff.%s is set without signoff.allowed_signers: names and emails in unsigned records can be typed by anyone, so the rule is easy to get around", s.name))
+		}
+	}
+	return out
 }
 
 // RoleIDs lists the declared role ids in order.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
@@ -160,7 +159,8 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	if err := checkSelection(cl, o.runnerOptions()); err != nil {
 		return err
 	}
-	if o.signoffs, err = signoffcmd.OpenSignoffs(ctx, cl, o.SignoffDir, o.LookupEnv, o.IO.ErrOut, o.Verbose); err != nil {
+	o.Release = signoffcmd.RunRelease(ctx, cl, o.Release, o.SignoffDir)
+	if o.signoffs, err = signoffcmd.OpenSignoffs(ctx, cl, o.checkSignoffs()); err != nil {
 		return err
 	}
 	return runChecklist(ctx, o, cl)
@@ -213,8 +213,13 @@ func reloadSignoffs(o *CheckOptions, cl *checklist.Checklist) func(context.Conte
 	if o.signoffs == nil || o.Wait <= 0 {
 		return nil
 	}
-	return func(ctx context.Context) (runner.Signoffs, error) {
-		return signoffcmd.OpenSignoffs(ctx, cl, o.SignoffDir, o.LookupEnv, io.Discard, false)
+	return signoffcmd.Reloader(cl, o.checkSignoffs())
+}
+
+// checkSignoffs says which sign-offs count for this run.
+func (o *CheckOptions) checkSignoffs() signoffcmd.CheckSignoffs {
+	return signoffcmd.CheckSignoffs{
+		Dir: o.SignoffDir, Release: o.Release, Phase: o.Phase, LookupEnv: o.LookupEnv, ErrOut: o.IO.ErrOut, Verbose: o.Verbose,
 	}
 }
 
@@ -223,7 +228,7 @@ func (o *CheckOptions) runnerOptions() runner.Options {
 	return runner.Options{
 		Concurrency: o.Concurrency, Timeout: o.Timeout,
 		Only: o.Only, Tags: o.Tags, Skip: o.Skip, ExcludeTags: o.ExcludeTags, Phase: o.Phase,
-		Wait: o.Wait, StableFor: o.StableFor, FailOn: o.FailOn, Signoffs: o.signoffs,
+		Wait: o.Wait, StableFor: o.StableFor, FailOn: o.FailOn, Signoffs: o.signoffs, Release: o.Release,
 	}
 }
 

@@ -74,6 +74,9 @@ func validateRun(o *ValidateOptions) error {
 	if err := checkNotEmpty(cl); err != nil {
 		return err // check would refuse it
 	}
+	for _, w := range cl.Signoff.Warnings() {
+		fmt.Fprintf(o.IO.ErrOut, "readyctl: warning: %s: %s\n", cl.Path, w)
+	}
 	var manual int
 	for _, it := range cl.Items() {
 		if it.Manual != nil {

@@ -194,3 +194,19 @@ func brief(it Item) string {
 	}
 	return m
 }
+
+// SignoffReason is the reason code of a sign-off that does not count, by
+// its state.
+func SignoffReason(state string) string {
+	switch state {
+	case "expired":
+		return checks.ReasonSignoffExpired
+	case "stale":
+		return checks.ReasonSignoffStale
+	case "invalid":
+		return checks.ReasonSignoffInvalid
+	case "other_release":
+		return checks.ReasonSignoffOtherRelease
+	}
+	return checks.ReasonSignoffMissing
+}

@@ -48,6 +48,9 @@ type Report struct {
 	Selection *Selection `json:"selection,omitempty"`
 	// Rounds is how many rounds a --wait run took.
 	Rounds int `json:"rounds,omitempty"`
+	// Release is the release the run checked (--release, else the commit
+	// checked out beside the checklist); approvals count only for it.
+	Release string `json:"release,omitempty"`
 
 	// approvalsUnmet is set by Finish when the sign-off layer said a
 	// run-level requirement is unmet without a Required row explaining it.
@@ -124,7 +127,7 @@ type Signoff struct {
 	Email   string    `json:"email,omitempty"`
 	Date    time.Time `json:"date,omitzero"`
 	Expires time.Time `json:"expires,omitzero"`
-	State   string    `json:"state"` // valid, missing, expired, stale, invalid
+	State   string    `json:"state"` // valid, missing, expired, stale, invalid, other_release
 	Reason  string    `json:"reason,omitempty"`
 	Note    string    `json:"note,omitempty"`
 	// RoleTitle is the role's title from the checklist (e.g. QA Lead).

@@ -54,6 +54,10 @@ type Options struct {
 	ReloadSignoffs func(ctx context.Context) (Signoffs, error)
 	Logger         *slog.Logger // nil = discard
 	Clock          Clock        // nil = the real clock
+
+	// Release is the run's release (--release, else the commit checked
+	// out), copied into the report; the Signoffs were judged for it.
+	Release string
 }
 
 // Clock is the runner's time: backoff between --wait rounds, retry delays,
@@ -67,19 +71,6 @@ type realClock struct{}
 
 func (realClock) Now() time.Time                         { return time.Now() }
 func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
-// Signoffs decides what people have signed: manual items, waivers of
-// failing items, and run-level requirements. internal/signoff implements
-// it; the runner only asks.
-type Signoffs interface {
-	// Manual returns the outcome of a manual item.
-	Manual(it *checklist.Item) report.Item
-	// Waive may turn a failing item's result into a waived one.
-	Waive(it *checklist.Item, res report.Item) report.Item
-	// Finish returns the sign-off table for the report and whether the
-	// run-level requirements (required role approvals) are met.
-	Finish(r *report.Report) (table []report.Signoff, met bool)
-}
 
 // Run runs the checklist and returns its report; it never returns nil.
 // When ctx is cancelled (SIGINT), running probes are cancelled and the
@@ -337,16 +328,7 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 		}
 	}
 	if it.Manual != nil {
-		if r.opts.Signoffs != nil {
-			return r.opts.Signoffs.Manual(it)
-		}
-		res.Status = report.Pending
-		res.Reason = checks.ReasonSignoffMissing
-		res.Message = "waiting for a sign-off"
-		if len(it.Manual.Roles) > 0 {
-			res.Message += " by " + strings.Join(it.Manual.Roles, " or ")
-		}
-		return res
+		return r.manual(it, res)
 	}
 	select {
 	case sem <- struct{}{}:
@@ -378,8 +360,8 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 	}
 	res.DurationMS = r.opts.Clock.Now().Sub(start).Milliseconds()
 	res.Key = keyObservations(it.Kind)
-	if (res.Status == report.Fail || res.Status == report.Error) && r.opts.Signoffs != nil {
-		res = r.opts.Signoffs.Waive(it, res)
+	if res.Status == report.Fail || res.Status == report.Error {
+		res = r.waive(it, res)
 	}
 	r.opts.Logger.Debug("item finished", "item", it.ID, "status", res.Status, "reason", res.Reason, "duration_ms", res.DurationMS)
 	return res
@@ -476,15 +458,14 @@ func (r *run) report(parent context.Context, start time.Time, results []report.I
 		Interrupted: errors.Is(parent.Err(), context.Canceled),
 		FailOn:      r.opts.FailOn,
 		Selection:   r.selectionInfo(),
+		Release:     r.opts.Release,
 	}
 	if r.opts.Wait > 0 {
 		rep.Rounds = round
 		w.stamp(rep.Items)
 	}
-	met := true
-	if r.opts.Signoffs != nil {
-		rep.Signoffs, met = r.opts.Signoffs.Finish(rep)
-	}
+	var met bool
+	rep.Signoffs, met = r.signoffTable(rep.Items)
 	sections := make([]report.Section, len(r.cl.Sections))
 	for i, s := range r.cl.Sections {
 		sections[i] = report.Section{ID: s.ID, Title: r.redactor.String(s.Title), MinPassRate: s.MinPassRate}

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/readyctl/readyctl/checks"
-	"github.com/readyctl/readyctl/internal/checklist"
 	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/runner"
+	"github.com/readyctl/readyctl/internal/signoff"
 )
 
 // fakeClock moves only when the runner waits: After(d) advances it by d at
@@ -174,23 +174,24 @@ type book struct {
 	signed, approved bool
 }
 
-func (b *book) Manual(it *checklist.Item) report.Item {
-	res := report.Item{ID: it.ID, Section: it.Section.ID, Title: it.ID, Kind: "manual", Severity: string(it.Severity),
-		Status: report.Pending, Reason: checks.ReasonSignoffMissing, Message: "waiting for a sign-off", Observations: map[string]any{}}
+func (b *book) Attestation(item string) signoff.Decision {
+	d := signoff.Decision{Item: item, State: signoff.Missing}
 	if b.signed {
-		res.Status, res.Reason, res.Message = report.Pass, "", ""
+		d.State, d.Record = signoff.Valid, judged(&signoff.Record{Type: signoff.Attest, Item: item, Role: "qa-lead", Name: "Grace"}, signoff.Valid, "")
 	}
-	return res
+	return d
 }
 
-func (b *book) Waive(_ *checklist.Item, res report.Item) report.Item { return res }
+func (b *book) Waiver(item string) signoff.Decision {
+	return signoff.Decision{Item: item, State: signoff.Missing}
+}
 
-func (b *book) Finish(*report.Report) ([]report.Signoff, bool) {
-	row := report.Signoff{Type: "approve", Role: "qa-lead", State: "missing", Required: true}
+func (b *book) Approvals() []signoff.Decision {
+	d := signoff.Decision{Role: "qa-lead", State: signoff.Missing, Required: true}
 	if b.approved {
-		row.State, row.Name = "valid", "Grace"
+		d.State, d.Record = signoff.Valid, judged(&signoff.Record{Type: signoff.Approve, Role: "qa-lead", Name: "Grace"}, signoff.Valid, "")
 	}
-	return []report.Signoff{row}, b.approved
+	return []signoff.Decision{d}
 }
 
 func TestSignoffDuringTheWaitTurnsItGreen(t *testing.T) {
@@ -210,7 +211,7 @@ func TestSignoffDuringTheWaitTurnsItGreen(t *testing.T) {
 	if rep.Verdict != report.Ready || rep.Rounds != 4 {
 		t.Fatalf("verdict %s after %d rounds, %d reloads", rep.Verdict, rep.Rounds, reloads)
 	}
-	if l := obs.lines[0]; l != "smoke-test: waiting for a sign-off; qa-lead approval missing" {
+	if l := obs.lines[0]; l != "smoke-test: waiting for a sign-off by qa-lead; qa-lead approval missing" {
 		t.Errorf("round line %q", l)
 	}
 }

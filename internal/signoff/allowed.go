@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -33,7 +32,7 @@ type AllowedSigner struct {
 
 // LoadAllowedSigners reads and parses the file at path.
 func LoadAllowedSigners(path string) (*AllowedSigners, error) {
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, MaxAllowedSignersSize)
 	if err != nil {
 		return nil, fmt.Errorf("allowed_signers: %w", err)
 	}
@@ -188,26 +187,38 @@ func MatchPatternList(s, list string) bool {
 }
 
 func wildMatch(p, s string) bool {
-	for len(p) > 0 {
-		switch p[0] {
-		case '*':
-			for i := len(s); i >= 0; i-- {
-				if wildMatch(p[1:], s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if len(s) == 0 {
-				return false
-			}
-			p, s = p[1:], s[1:]
+	ok, _ := wildMatchSteps(p, s)
+	return ok
+}
+
+// wildMatchSteps matches s against one pattern greedily with two
+// pointers: on a mismatch it returns to the last star and lets it absorb
+// one more byte. Each step moves forward in s or consumes the pattern, so
+// the work is at most about len(p)*len(s), never exponential in the
+// number of stars (a recursive matcher took seconds on `*@*.example.com`
+// against a 64 KB principal). steps counts loop iterations, for tests.
+func wildMatchSteps(p, s string) (ok bool, steps int) {
+	pi, si := 0, 0
+	star, mark := -1, 0 // last star in p, and where in s it started matching
+	for si < len(s) {
+		steps++
+		switch {
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
+			pi++
+			si++
+		case star >= 0:
+			mark++
+			pi, si = star+1, mark
 		default:
-			if len(s) == 0 || s[0] != p[0] {
-				return false
-			}
-			p, s = p[1:], s[1:]
+			return false, steps
 		}
 	}
-	return len(s) == 0
+	for pi < len(p) && p[pi] == '*' {
+		steps++
+		pi++
+	}
+	return pi == len(p), steps
 }

@@ -84,3 +84,52 @@ func TestMatchPatternList(t *testing.T) {
 		}
 	}
 }
+
+// TestWildMatchBoundedWork (issue 17 §5): matching does at most about
+// len(pattern)*len(s) steps, whatever the stars; a recursive matcher took
+// seconds on `*@*.example.com` against a 64 KB principal and grew
+// exponentially with more stars.
+func TestWildMatchBoundedWork(t *testing.T) {
+	long := strings.Repeat("a", 64<<10)
+	cases := []struct {
+		p, s string
+		want bool
+	}{
+		{"*@*.example.com", long, false},
+		{"*@*.example.com", long + "@x.example.co", false},
+		{"*@*.example.com", long + "@x.example.com", true},
+		{"*a*a*a*a*a*a*a*a*b", long, false},
+		{"*a*a*a*a*a*a*a*a*a", long, true},
+		{"a*?*?*?*b", long, false},
+	}
+	for _, tc := range cases {
+		ok, steps := wildMatchSteps(tc.p, tc.s)
+		if ok != tc.want {
+			t.Errorf("%.20q against %d bytes: %v, want %v", tc.p, len(tc.s), ok, tc.want)
+		}
+		if bound := (len(tc.p) + 1) * (len(tc.s) + 1); steps > bound {
+			t.Errorf("%.20q against %d bytes: %d steps, more than %d", tc.p, len(tc.s), steps, bound)
+		}
+	}
+	// The usual cases stay linear: one pass over the principal.
+	if _, steps := wildMatchSteps("*@*.example.com", "ada@ops.example.com"); steps > 2*len("ada@ops.example.com") {
+		t.Errorf("%d steps for a plain address", steps)
+	}
+}
+
+func TestWildMatch(t *testing.T) {
+	for _, tc := range []struct {
+		p, s string
+		want bool
+	}{
+		{"", "", true}, {"", "a", false}, {"*", "", true}, {"**", "abc", true},
+		{"a*", "a", true}, {"*a", "ba", true}, {"*a", "ab", false},
+		{"a*b*c", "axxbyyc", true}, {"a*b*c", "axxbyy", false}, {"?", "", false},
+		{"*@*.example.com", "a@b.example.com", true}, {"*@*.example.com", "a@example.com", false},
+		{"*.example.com", "x.example.com.evil", false},
+	} {
+		if got := wildMatch(tc.p, tc.s); got != tc.want {
+			t.Errorf("wildMatch(%q, %q) = %v", tc.p, tc.s, got)
+		}
+	}
+}

@@ -12,9 +12,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/checklist"
-	"github.com/readyctl/readyctl/internal/report"
 )
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -256,91 +254,91 @@ func editFile(t *testing.T, path, old, new string) {
 	os.WriteFile(path, bytes.Replace(data, []byte(old), []byte(new), 1), 0o644)
 }
 
-func TestManualOutcomes(t *testing.T) {
+func TestAttestationDecisions(t *testing.T) {
 	f := newFixture(t, "production", false)
-	it := f.item("rollback-tested")
-	if res := f.open().Manual(it); res.Status != report.Pending || res.Reason != checks.ReasonSignoffMissing ||
-		res.Message != "waiting for a sign-off by qa-lead or devops-engineer: readyctl signoff rollback-tested --role ROLE" {
-		t.Errorf("no record: %+v", res)
+	if d := f.open().Attestation("rollback-tested"); d.State != Missing || d.Record != nil || d.Counts() {
+		t.Errorf("no record: %+v", d)
 	}
 	// A record for another environment does not count here.
 	staging := f.record(Attest, "rollback-tested", "qa-lead")
 	staging.Environment = "staging"
 	f.write(staging, nil)
-	if res := f.open().Manual(it); res.Status != report.Pending || res.Reason != checks.ReasonSignoffMissing {
-		t.Errorf("staging record in production: %+v", res)
+	if d := f.open().Attestation("rollback-tested"); d.State != Missing {
+		t.Errorf("staging record in production: %+v", d)
 	}
-	// An expired one is shown, and says so.
+	// An expired one is the decision's record, and says why.
 	old := f.record(Attest, "rollback-tested", "devops-engineer")
 	old.Created = now.Add(-40 * 24 * time.Hour)
 	f.write(old, nil)
-	res := f.open().Manual(it)
-	if res.Status != report.Pending || res.Reason != checks.ReasonSignoffExpired || !strings.Contains(res.Message, "is expired: older than signoff.max_age 30d") || res.Signoff == nil || res.Signoff.State != Expired {
-		t.Errorf("expired: %+v", res)
+	d := f.open().Attestation("rollback-tested")
+	if d.State != Expired || d.Counts() || d.Record == nil || !strings.Contains(d.Record.Reason, "older than signoff.max_age 30d") {
+		t.Errorf("expired: %+v", d)
 	}
-	// A valid one passes, with who signed in the item.
+	// A valid one counts, with who signed.
 	f.write(f.record(Attest, "rollback-tested", "qa-lead"), nil)
-	res = f.open().Manual(it)
-	if res.Status != report.Pass || res.Signoff == nil || res.Signoff.Name != "Alice Example" || res.Signoff.RoleTitle != "QA Lead" || res.Signoff.State != Valid {
-		t.Errorf("valid: %+v %+v", res, res.Signoff)
+	d = f.open().Attestation("rollback-tested")
+	if d.State != Valid || !d.Counts() || d.Record.Record.Name != "Alice Example" || d.Record.Record.Role != "qa-lead" {
+		t.Errorf("valid: %+v", d)
 	}
-	// A newer valid "no" fails the item.
+	// A newer valid "no" rejects the item.
 	no := f.record(Attest, "rollback-tested", "qa-lead")
 	no.Created, no.Decision, no.Note = now.Add(-time.Hour), Rejected, "restore took 3h"
 	f.write(no, nil)
-	res = f.open().Manual(it)
-	if res.Status != report.Fail || res.Reason != checks.ReasonSignoffRejected || res.Message != "Alice Example <alice@example.com> (qa-lead) answered no: restore took 3h" {
-		t.Errorf("rejected: %+v", res)
+	d = f.open().Attestation("rollback-tested")
+	if d.State != Valid || !d.Rejected || d.Counts() || d.Record.Record.Note != "restore took 3h" {
+		t.Errorf("rejected: %+v", d)
 	}
 }
 
-func TestWaive(t *testing.T) {
+func TestWaiverDecisions(t *testing.T) {
 	f := newFixture(t, "", false)
-	failing := report.Item{ID: "legacy", Status: report.Fail, Reason: "assertion", Message: "status 503, expected 2xx"}
-	if res := f.open().Waive(f.item("legacy"), failing); res.Status != report.Fail || res.Signoff != nil {
-		t.Errorf("no waiver: %+v", res)
+	if d := f.open().Waiver("legacy"); d.State != Missing || d.Counts() {
+		t.Errorf("no waiver: %+v", d)
 	}
 	expired := f.record(Waive, "legacy", "")
 	e := now.Add(-time.Minute)
 	expired.Expires = &e
 	f.write(expired, nil)
-	res := f.open().Waive(f.item("legacy"), failing)
-	if res.Status != report.Fail || !strings.Contains(res.Message, "waiver by Alice Example <alice@example.com> does not apply: expired") || res.Signoff.State != Expired {
-		t.Errorf("expired waiver: %+v", res)
+	if d := f.open().Waiver("legacy"); d.State != Expired || d.Counts() || d.Record == nil {
+		t.Errorf("expired waiver: %+v", d)
 	}
 	f.write(f.record(Waive, "legacy", ""), nil)
-	res = f.open().Waive(f.item("legacy"), failing)
-	if res.Status != report.Waived || res.Reason != "assertion" ||
-		res.Message != "waived until 2026-03-08 by Alice Example <alice@example.com>: retired next sprint (was: status 503, expected 2xx)" ||
-		res.Signoff.Note != "retired next sprint" || !res.Signoff.Expires.Equal(now.Add(7*24*time.Hour)) {
-		t.Errorf("waived: %+v", res)
+	d := f.open().Waiver("legacy")
+	if !d.Counts() || d.Record.Record.Note != "retired next sprint" || !d.Record.Record.Expires.Equal(now.Add(7*24*time.Hour)) {
+		t.Errorf("waived: %+v", d)
 	}
 }
 
-// TestRequiredApprovals: the table lists every required role (missing
-// ones too), and distinct_signers stops one person filling two roles.
+// TestRequiredApprovals: every required role has a decision (missing ones
+// too), and distinct_signers stops one person filling two roles.
 func TestRequiredApprovals(t *testing.T) {
 	f := newFixture(t, "", false)
-	table, met := f.open().Finish(&report.Report{})
-	if met || len(table) != 2 || table[0].Role != "qa-lead" || table[0].State != Missing || table[1].Role != "lead-developer" || table[1].RoleTitle != "Lead Developer" {
-		t.Fatalf("no approvals: met=%v %+v", met, table)
+	ds := f.open().Approvals()
+	if len(ds) != 2 || ds[0].Role != "qa-lead" || ds[0].State != Missing || !ds[0].Required || ds[1].Role != "lead-developer" {
+		t.Fatalf("no approvals: %+v", ds)
 	}
 	f.write(f.record(Approve, "", "qa-lead"), nil)
 	twice := f.record(Approve, "", "lead-developer")
 	twice.Created = twice.Created.Add(time.Minute)
 	twice.Email = "ALICE@example.com"
 	f.write(twice, nil)
-	table, met = f.open().Finish(&report.Report{})
-	if met || table[0].State != Valid || table[1].State != Invalid ||
-		table[1].Reason != "distinct_signers: Alice Example <ALICE@example.com> already approved as qa-lead; one person cannot fill two required roles" {
-		t.Fatalf("same person twice: met=%v %+v", met, table)
+	ds = f.open().Approvals()
+	if ds[0].State != Valid || ds[1].State != Invalid ||
+		ds[1].Record.Reason != "distinct_signers: Alice Example <ALICE@example.com> already approved as qa-lead; one person cannot fill two required roles" {
+		t.Fatalf("same person twice: %+v", ds)
 	}
 	bob := f.record(Approve, "", "lead-developer")
 	bob.Name, bob.Email = "Bob", "bob@example.com"
 	f.write(bob, nil)
-	table, met = f.open().Finish(&report.Report{})
-	if !met || table[0].State != Valid || table[1].State != Valid || table[1].Name != "Bob" {
-		t.Fatalf("two people: met=%v %+v", met, table)
+	ds = f.open().Approvals()
+	if !ds[0].Counts() || !ds[1].Counts() || ds[1].Record.Record.Name != "Bob" {
+		t.Fatalf("two people: %+v", ds)
+	}
+	// An approval of a role not required is shown, not required.
+	f.write(f.record(Approve, "", "devops-engineer"), nil)
+	ds = f.open().Approvals()
+	if len(ds) != 3 || ds[2].Role != "devops-engineer" || ds[2].Required {
+		t.Fatalf("other role: %+v", ds)
 	}
 }
 
@@ -392,8 +390,7 @@ func TestCriticalWaiverAllowed(t *testing.T) {
 	f := newFixture(t, "", false)
 	f.cl.Signoff.AllowCriticalWaivers = true
 	f.write(f.record(Waive, "api", ""), nil)
-	res := f.open().Waive(f.item("api"), report.Item{ID: "api", Status: report.Error, Reason: "connection_refused"})
-	if res.Status != report.Waived || res.Signoff.State != Valid {
-		t.Errorf("critical waiver under allow_critical_waivers: %+v", res)
+	if d := f.open().Waiver("api"); !d.Counts() {
+		t.Errorf("critical waiver under allow_critical_waivers: %+v", d)
 	}
 }

@@ -7,6 +7,12 @@
 // `ssh-keygen -Y verify` can check it too.
 //
 // The package decides whether a record counts (valid, missing, expired,
-// stale, invalid, and why) against the checklist as it is now; it never
-// trusts a record's own claims about itself and never rewrites a record.
+// stale, invalid, other_release, and why) against the checklist as it is
+// now; it never trusts a record's own claims about itself and never
+// rewrites a record. Judge is pure (records, checklist, time and policy
+// in; a Book of decisions out); Open is the I/O around it (the directory
+// and allowed_signers, read as regular files only, with size caps). The
+// Book answers with Decisions; turning them into report items is the
+// runner's job, and a new record is judged with the Book (Try) before it
+// is written.
 package signoff

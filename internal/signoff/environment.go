@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,9 +30,32 @@ func git(ctx context.Context, dir string, args ...string) string {
 }
 
 // Release is the default --release: the commit checked out in dir, or ""
-// outside a repository.
-func Release(ctx context.Context, dir string) string {
-	return git(ctx, dir, "rev-parse", "HEAD")
+// outside a repository. Commits that only add or change sign-off records
+// (under signoffDir) do not make a new release: committing an approval
+// must not void it. So the release is the newest commit up to HEAD that
+// touched anything outside signoffDir.
+func Release(ctx context.Context, dir, signoffDir string) string {
+	return releaseCommit(ctx, dir, signoffDir, "%H")
+}
+
+// releaseCommit formats the release commit with a git log format.
+func releaseCommit(ctx context.Context, dir, signoffDir, format string) string {
+	head := git(ctx, dir, "log", "-1", "--format="+format, "HEAD")
+	if head == "" {
+		return ""
+	}
+	absDir, err1 := filepath.Abs(dir)
+	absSignoffs, err2 := filepath.Abs(signoffDir)
+	rel, err3 := filepath.Rel(absDir, absSignoffs)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return head
+	}
+	// A sign-off directory outside the repository makes git fail: then
+	// every commit is a release.
+	if c := git(ctx, dir, "log", "-1", "--format="+format, "HEAD", "--", ":(top)", ":(exclude)"+filepath.ToSlash(rel)); c != "" {
+		return c
+	}
+	return head
 }
 
 // GitUser is git's user.name and user.email in dir, the last fallback for
@@ -42,15 +66,16 @@ func GitUser(ctx context.Context, dir string) (name, email string) {
 
 // Actors are the identities that may not approve a run under
 // forbid_self_approval: the CI actor (GITHUB_ACTOR, GITLAB_USER_LOGIN)
-// and the author of the commit checked out in dir.
-func Actors(ctx context.Context, dir string, getenv func(string) string) []Actor {
+// and the author of the release commit in dir (see Release: not the
+// approver who committed their own record afterwards).
+func Actors(ctx context.Context, dir, signoffDir string, getenv func(string) string) []Actor {
 	var out []Actor
 	for _, k := range []string{"GITHUB_ACTOR", "GITLAB_USER_LOGIN", "GITLAB_USER_EMAIL"} {
 		if v := strings.TrimSpace(getenv(k)); v != "" {
 			out = append(out, Actor{Source: k, Value: v})
 		}
 	}
-	if author := git(ctx, dir, "log", "-1", "--format=%an%x00%ae"); author != "" {
+	if author := releaseCommit(ctx, dir, signoffDir, "%an%x00%ae"); author != "" {
 		name, email, _ := strings.Cut(author, "\x00")
 		if name != "" {
 			out = append(out, Actor{Source: "commit author", Value: name})

@@ -51,6 +51,9 @@ type Record struct {
 	Note        string `json:"note,omitempty"`
 	Environment string `json:"environment,omitempty"`
 	Release     string `json:"release,omitempty"`
+	// Phase is the --phase of the run an approval approved: it counts
+	// only for runs of that phase ("" = the whole checklist, any run).
+	Phase string `json:"phase,omitempty"`
 	// Checklist is the checklist's name, for people reading the file.
 	Checklist       string `json:"checklist,omitempty"`
 	ChecklistSHA256 string `json:"checklist_sha256"`

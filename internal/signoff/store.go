@@ -2,6 +2,7 @@ package signoff
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -50,33 +51,51 @@ func fileName(r *Record) (string, error) {
 	return fmt.Sprintf("%s-%s-%s-%s.json", r.Created.UTC().Format("20060102T150405Z"), r.Type, subject, hex.EncodeToString(rnd[:])), nil
 }
 
-// Write signs the record with signer (nil: unsigned) and writes it to dir
-// atomically: through a temporary file renamed into place, so a reader
-// sees the whole record or nothing. It returns the file's path.
-func Write(dir string, r *Record, signer ssh.Signer) (string, error) {
+// Seal signs the record with signer (nil: unsigned) and returns it as the
+// entry it will be once written: the exact bytes, their digest and the
+// signature. Nothing is written, so the record can be judged first
+// (Book.Try) and refused without ever touching the directory.
+func Seal(r *Record, signer ssh.Signer) (*Entry, error) {
 	r.Schema = Schema
 	if signer != nil {
 		r.Key = ssh.FingerprintSHA256(signer.PublicKey())
 	}
 	if err := r.checkShape(); err != nil {
-		return "", err
+		return nil, err
 	}
 	body, err := encodeRecord(r)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	var sig string
 	if signer != nil {
 		armored, err := SignSSH(signer, Namespace, body)
 		if err != nil {
-			return "", fmt.Errorf("signing: %w", err)
+			return nil, fmt.Errorf("signing: %w", err)
 		}
 		sig = string(armored)
 	}
+	sum := sha256.Sum256(body)
+	return &Entry{Record: r, Bytes: body, SHA256: hex.EncodeToString(sum[:]), Signature: sig}, nil
+}
+
+// Write seals the record and writes it to dir (see WriteEntry).
+func Write(dir string, r *Record, signer ssh.Signer) (string, error) {
+	e, err := Seal(r, signer)
+	if err != nil {
+		return "", err
+	}
+	return WriteEntry(dir, e)
+}
+
+// WriteEntry writes a sealed entry to dir atomically: through a temporary
+// file renamed into place, so a reader sees the whole record or nothing.
+// It sets and returns the entry's path.
+func WriteEntry(dir string, e *Entry) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("sign-off directory: %w", err)
 	}
-	name, err := fileName(r)
+	name, err := fileName(e.Record)
 	if err != nil {
 		return "", err
 	}
@@ -86,7 +105,7 @@ func Write(dir string, r *Record, signer ssh.Signer) (string, error) {
 		return "", fmt.Errorf("sign-off directory: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(encodeFile(body, sig)); err != nil {
+	if _, err := tmp.Write(encodeFile(e.Bytes, e.Signature)); err != nil {
 		tmp.Close()
 		return "", err
 	}
@@ -111,6 +130,7 @@ func Write(dir string, r *Record, signer ssh.Signer) (string, error) {
 			return "", err
 		}
 	}
+	e.Path = path
 	return path, nil
 }
 
@@ -128,7 +148,10 @@ func ReadDir(dir string) ([]*Entry, error) {
 	var out []*Entry
 	for _, de := range des {
 		name := de.Name()
-		if de.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
+		// Only real directories are skipped: a link, FIFO or device named
+		// *.json is listed as an invalid record (ReadFile refuses to read
+		// it), never silently ignored.
+		if de.Type().IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
 			continue
 		}
 		out = append(out, ReadFile(filepath.Join(dir, name)))
@@ -137,10 +160,11 @@ func ReadDir(dir string) ([]*Entry, error) {
 	return out, nil
 }
 
-// ReadFile reads one record file.
+// ReadFile reads one record file: a regular file (never through a link)
+// of at most MaxRecordSize bytes.
 func ReadFile(path string) *Entry {
 	e := &Entry{Path: path}
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path, MaxRecordSize)
 	if err != nil {
 		e.Err = err
 		return e

@@ -31,12 +31,15 @@ func NewCmdApprove(f *cmdutil.Factory, runF func(context.Context, *ApproveOption
 		Use:   "approve --role ROLE --report REPORT.json",
 		Short: "Approve a run, in a role, from its JSON report",
 		Long: `Record your approval, in a role, of the run whose JSON report you give
-(readyctl check -o json=report.json). The approval holds the report's sha256
-and the checklist's: it counts for every later run of the same checklist, and
-goes stale when the checklist changes. The roles under signoff.require must
-all approve before a run can be ready.
+(readyctl check -o json=report.json). The approval holds the report's sha256,
+the checklist's and the release the run checked (--release, else the commit
+checked out): it counts for later runs of the same checklist and release only,
+and goes stale when the checklist changes. An approval of a --phase run counts
+only for runs of that phase. The roles under signoff.require must all approve
+before a run can be ready.
 
-A report whose verdict is not ready (other than for missing approvals) is
+A report of part of the checklist (--only, --tags, --skip, --exclude-tags), and
+a report whose verdict is not ready (other than for missing approvals), are
 refused, unless --force with a --note saying why.`,
 		Example: `  readyctl check --env production -o json=report.json
   readyctl approve --role qa-lead --report report.json --key ~/.ssh/id_ed25519
@@ -91,18 +94,36 @@ func approveRun(ctx context.Context, o *ApproveOptions) error {
 	}
 	if rep.Checklist.SHA256 != cl.SHA256 {
 		return fmt.Errorf("the report was made from another version of %s (sha256 %s, the file is now %s): run readyctl check again and approve that report",
-			cl.Path, short(rep.Checklist.SHA256), short(cl.SHA256))
+			cl.Path, signoff.Short(rep.Checklist.SHA256), signoff.Short(cl.SHA256))
 	}
-	if len(cl.Signoff.Roles) > 0 {
-		if _, ok := cl.Signoff.Role(o.Role); !ok {
-			return cmdutil.UsageErrorf("--role %s is not declared under signoff.roles (declared: %s)", o.Role, strings.Join(cl.Signoff.RoleIDs(), ", "))
+	if err := checkRole(cl, o.Role); err != nil {
+		return err
+	}
+	partial := partialSelection(rep.Selection)
+	if partial != "" && !o.Force {
+		return fmt.Errorf("refusing to approve: the report covers only part of the checklist (%s); approve a run of the whole checklist (or of one --phase), or pass --force --note WHY", partial)
+	}
+	// Ready but for approvals is what approving is for; anything else
+	// that blocks is said, in the report's own words.
+	var blocking []string
+	for _, b := range rep.Blocking() {
+		if b.Role != "" && b.Item == "" {
+			continue
 		}
+		what := b.Item
+		if what == "" {
+			what = b.Section
+		}
+		if what == "" {
+			what = b.Reason
+		}
+		blocking = append(blocking, what)
 	}
-	ready := rep.Verdict == report.Ready || readyApartFromApprovals(rep)
+	ready := len(blocking) == 0
 	if !ready && !o.Force {
 		s := rep.Summary
-		return fmt.Errorf("refusing to approve: the report's verdict is %s (%d fail, %d error, %d pending): fix it and approve a new report, or pass --force --note WHY",
-			rep.Verdict, s.Fail, s.Error, s.Pending)
+		return fmt.Errorf("refusing to approve: the report's verdict is %s (%d fail, %d error, %d pending): fix it and approve a new report, or pass --force --note WHY; blocking: %s",
+			rep.Verdict, s.Fail, s.Error, s.Pending, strings.Join(blocking, ", "))
 	}
 	o.identity(ctx, cl)
 	if err := o.checkSigner(cl); err != nil {
@@ -112,39 +133,56 @@ func approveRun(ctx context.Context, o *ApproveOptions) error {
 	if err != nil {
 		return err
 	}
+	// An approval is of one release: the report's. Approving it as another
+	// (the commit checked out here has moved on) would approve what nobody
+	// checked, and would not count for the run that was checked.
+	if rep.Release != "" && r.Release != rep.Release {
+		mine := "release " + signoff.Short(r.Release)
+		if r.Release == "" {
+			mine = "no release (not a git checkout)"
+		}
+		return fmt.Errorf("the report is of release %s, but this approval would be for %s (the commit checked out, or --release): check out %s or pass --release %s",
+			signoff.Short(rep.Release), mine, signoff.Short(rep.Release), rep.Release)
+	}
+	if rep.Selection != nil {
+		r.Phase = rep.Selection.Phase
+	}
 	sum := sha256.Sum256(data)
-	r.Role, r.ReportSHA256, r.ReportVerdict, r.Forced = o.Role, hex.EncodeToString(sum[:]), rep.Verdict, !ready
+	r.Role, r.ReportSHA256, r.ReportVerdict, r.Forced = o.Role, hex.EncodeToString(sum[:]), rep.Verdict, !ready || partial != ""
 	j, err := o.record(ctx, cl, r)
 	if err != nil {
 		return err
 	}
 	what := "a ready report"
 	switch {
-	case rep.Verdict != report.Ready && ready:
-		what = "a report ready but for approvals"
 	case !ready:
 		what = "a NOT READY report (--force)"
+	case partial != "":
+		what = "a report of part of the checklist (--force)"
+	case rep.Verdict != report.Ready:
+		what = "a report ready but for approvals"
+	}
+	if r.Phase != "" {
+		what += " of phase " + r.Phase
 	}
 	_, err = fmt.Fprintf(o.IO.Out, "approved as %s %s, %s: %s\n", o.Role, what, o.Report, describeRecorded(j))
 	return err
 }
 
-// readyApartFromApprovals: a report that is not ready only because
-// required approvals were missing is what approvals are for. The verdict
-// is decided again by the one function that decides it.
-func readyApartFromApprovals(rep report.Report) bool {
-	if rep.Interrupted {
-		return false
+// partialSelection says how a run was narrowed to part of the checklist
+// beyond its phase ("" = the whole checklist, or one whole phase).
+func partialSelection(s *report.Selection) string {
+	if s == nil {
+		return ""
 	}
-	again := rep
-	again.Signoffs = nil
-	again.Finish(rep.Sections, true)
-	return again.Verdict == report.Ready
-}
-
-func short(s string) string {
-	if len(s) > 12 {
-		return s[:12]
+	var parts []string
+	for _, f := range []struct {
+		flag string
+		v    []string
+	}{{"--only", s.Only}, {"--tags", s.Tags}, {"--skip", s.Skip}, {"--exclude-tags", s.ExcludeTags}} {
+		if len(f.v) > 0 {
+			parts = append(parts, f.flag+" "+strings.Join(f.v, ","))
+		}
 	}
-	return s
+	return strings.Join(parts, "; ")
 }

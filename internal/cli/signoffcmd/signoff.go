@@ -11,10 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/checklist"
 	"github.com/readyctl/readyctl/internal/cmdutil"
-	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/signoff"
 )
 
@@ -172,10 +170,8 @@ func chooseRole(cl *checklist.Checklist, it *checklist.Item, role string) (strin
 	if len(permitted) > 0 && !slices.Contains(permitted, role) {
 		return "", cmdutil.UsageErrorf("--role %s may not attest %s (permitted: %s)", role, it.ID, strings.Join(permitted, ", "))
 	}
-	if len(cl.Signoff.Roles) > 0 {
-		if _, ok := cl.Signoff.Role(role); !ok {
-			return "", cmdutil.UsageErrorf("--role %s is not declared under signoff.roles (declared: %s)", role, strings.Join(cl.Signoff.RoleIDs(), ", "))
-		}
+	if err := checkRole(cl, role); err != nil {
+		return "", err
 	}
 	return role, nil
 }
@@ -184,9 +180,9 @@ func chooseRole(cl *checklist.Checklist, it *checklist.Item, role string) (strin
 func signoffInteractive(ctx context.Context, o *SignoffOptions, cl *checklist.Checklist) error {
 	p := &prompter{in: bufio.NewReader(o.IO.In), out: o.IO.ErrOut}
 	// Refuse before asking anything what could never be recorded.
-	if o.Role != "" && len(cl.Signoff.Roles) > 0 {
-		if _, ok := cl.Signoff.Role(o.Role); !ok {
-			return cmdutil.UsageErrorf("--role %s is not declared under signoff.roles (declared: %s)", o.Role, strings.Join(cl.Signoff.RoleIDs(), ", "))
+	if o.Role != "" {
+		if err := checkRole(cl, o.Role); err != nil {
+			return err
 		}
 	}
 	if cl.Signoff.AllowedSigners != "" && o.Key == "" {
@@ -197,8 +193,8 @@ func signoffInteractive(ctx context.Context, o *SignoffOptions, cl *checklist.Ch
 		return err
 	}
 	type pending struct {
-		it  *checklist.Item
-		res report.Item
+		it *checklist.Item
+		d  signoff.Decision
 	}
 	var todo []pending
 	for _, it := range cl.Items() {
@@ -208,8 +204,8 @@ func signoffInteractive(ctx context.Context, o *SignoffOptions, cl *checklist.Ch
 		if o.Role != "" && len(it.Manual.Roles) > 0 && !slices.Contains(it.Manual.Roles, o.Role) {
 			continue
 		}
-		if res := book.Manual(it); res.Status == report.Pending {
-			todo = append(todo, pending{it, res})
+		if d := book.Attestation(it.ID); d.State != signoff.Valid {
+			todo = append(todo, pending{it, d})
 		}
 	}
 	scope := "the checklist"
@@ -262,8 +258,9 @@ func signoffInteractive(ctx context.Context, o *SignoffOptions, cl *checklist.Ch
 		if s := strings.TrimSpace(it.Manual.Instructions); s != "" {
 			fmt.Fprintf(o.IO.ErrOut, "      %s\n", strings.ReplaceAll(s, "\n", "\n      "))
 		}
-		if t.res.Reason != checks.ReasonSignoffMissing {
-			fmt.Fprintf(o.IO.ErrOut, "      now: %s\n", t.res.Message)
+		if j := t.d.Record; j != nil {
+			fmt.Fprintf(o.IO.ErrOut, "      now: sign-off by %s (%s, %s) is %s: %s\n", j.Record.Signer(), j.Record.Role,
+				j.Record.Created.UTC().Format("2006-01-02"), j.State, j.Reason)
 		}
 		answer, err := askDecision(p)
 		if err != nil {

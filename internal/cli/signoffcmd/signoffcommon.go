@@ -87,39 +87,75 @@ func (o *SignerOptions) dir(cl *checklist.Checklist) string {
 }
 
 func (o *SignerOptions) openBook(ctx context.Context, cl *checklist.Checklist, all bool) (*signoff.Book, error) {
-	return openBook(ctx, cl, o.dir(cl), o.Now(), o.getenv, all)
+	return openBook(ctx, cl, signoff.Options{Dir: o.dir(cl), Now: o.Now(), AllEnvironments: all}, o.getenv)
 }
 
-func openBook(ctx context.Context, cl *checklist.Checklist, dir string, now time.Time, getenv func(string) string, all bool) (*signoff.Book, error) {
-	var actors []signoff.Actor
+// openBook opens the book of cl, with the actors forbid_self_approval
+// needs.
+func openBook(ctx context.Context, cl *checklist.Checklist, so signoff.Options, getenv func(string) string) (*signoff.Book, error) {
+	so.Checklist = cl
 	if cl.Signoff.ForbidSelfApproval {
-		actors = signoff.Actors(ctx, filepath.Dir(cl.Path), getenv)
+		so.Actors = signoff.Actors(ctx, filepath.Dir(cl.Path), so.Dir, getenv)
 	}
-	return signoff.Open(signoff.Options{Checklist: cl, Dir: dir, Now: now, Actors: actors, AllEnvironments: all})
+	return signoff.Open(so)
 }
 
-// OpenSignoffs is the sign-off book of a `check` run: dir "" is the
-// default beside the checklist; problems are logged on errOut.
-func OpenSignoffs(ctx context.Context, cl *checklist.Checklist, dir string, lookupEnv func(string) (string, bool), errOut io.Writer, verbose bool) (runner.Signoffs, error) {
+// CheckSignoffs are the sign-off settings of a `check` run.
+type CheckSignoffs struct {
+	Dir       string // "" = the default beside the checklist
+	Release   string // the run's release (see RunRelease)
+	Phase     string // the run's --phase
+	LookupEnv func(string) (string, bool)
+	ErrOut    io.Writer // problems are logged here
+	Verbose   bool
+}
+
+// RunRelease is the release a run checks: --release, else the commit
+// checked out beside the checklist (not counting commits of sign-off
+// records under signoffDir, "" = the default), else "" (outside git:
+// approvals are not bound to a release).
+func RunRelease(ctx context.Context, cl *checklist.Checklist, flag, signoffDir string) string {
+	if flag != "" {
+		return flag
+	}
+	if signoffDir == "" {
+		signoffDir = signoff.DefaultDir(cl.Path)
+	}
+	return signoff.Release(ctx, filepath.Dir(cl.Path), signoffDir)
+}
+
+// OpenSignoffs is the sign-off book of a `check` run, judged for its
+// release and phase; problems (files that are not records, an unreadable
+// allowed_signers) are logged on o.ErrOut.
+func OpenSignoffs(ctx context.Context, cl *checklist.Checklist, o CheckSignoffs) (runner.Signoffs, error) {
+	dir := o.Dir
 	if dir == "" {
 		dir = signoff.DefaultDir(cl.Path)
 	}
-	getenv := func(k string) string {
-		v, _ := lookupEnv(k)
-		return v
+	getenv := os.Getenv
+	if o.LookupEnv != nil {
+		getenv = func(k string) string {
+			v, _ := o.LookupEnv(k)
+			return v
+		}
 	}
-	if lookupEnv == nil {
-		getenv = os.Getenv
-	}
-	b, err := openBook(ctx, cl, dir, time.Now(), getenv, false)
+	b, err := openBook(ctx, cl, signoff.Options{Dir: dir, Now: time.Now(), Release: o.Release, Phase: o.Phase}, getenv)
 	if err != nil {
 		return nil, err
 	}
-	logger := cmdutil.NewLogger(errOut, verbose, cl.Secrets)
+	logger := cmdutil.NewLogger(o.ErrOut, o.Verbose, cl.Secrets)
 	for _, p := range b.Problems() {
 		logger.Warn("sign-off problem", "problem", p)
 	}
 	return b, nil
+}
+
+// Reloader re-opens the book of a `check` run, for each --wait round
+// (runner.Options.ReloadSignoffs): a person who signs during the wait
+// turns the verdict green. Quietly: problems were logged once at the start.
+func Reloader(cl *checklist.Checklist, o CheckSignoffs) func(context.Context) (runner.Signoffs, error) {
+	o.ErrOut = io.Discard
+	return func(ctx context.Context) (runner.Signoffs, error) { return OpenSignoffs(ctx, cl, o) }
 }
 
 // identity fills in who signs: flags, READYCTL_NAME/EMAIL or the config
@@ -164,7 +200,7 @@ func (o *SignerOptions) base(ctx context.Context, cl *checklist.Checklist, t sig
 		Checklist: cl.Name, ChecklistSHA256: cl.SHA256,
 	}
 	if r.Release == "" {
-		r.Release = signoff.Release(ctx, filepath.Dir(cl.Path))
+		r.Release = signoff.Release(ctx, filepath.Dir(cl.Path), o.dir(cl))
 	}
 	if o.Expires != "" {
 		exp, err := signoff.ParseExpiry(o.Expires, now)
@@ -179,10 +215,10 @@ func (o *SignerOptions) base(ctx context.Context, cl *checklist.Checklist, t sig
 	return r, nil
 }
 
-// record signs (when --key is given) and writes r, then judges it with
-// every other record, as `check` will. A sign-off that would not count is
-// removed again and refused: nobody should believe they signed when the
-// gate will ignore it.
+// record signs r (when --key is given), judges it with every other
+// record exactly as `check` will, and writes it only if it counts: nobody
+// should believe they signed when the gate will ignore it, and a refused
+// record never touches the directory.
 func (o *SignerOptions) record(ctx context.Context, cl *checklist.Checklist, r *signoff.Record) (*signoff.Judged, error) {
 	var signer ssh.Signer
 	if o.Key != "" {
@@ -193,25 +229,34 @@ func (o *SignerOptions) record(ctx context.Context, cl *checklist.Checklist, r *
 		defer done()
 		signer = s
 	}
-	path, err := signoff.Write(o.dir(cl), r, signer)
+	e, err := signoff.Seal(r, signer)
 	if err != nil {
 		return nil, fmt.Errorf("recording the sign-off: %w", err)
 	}
-	book, err := o.openBook(ctx, cl, false)
+	// Judged for the run it is meant for: its own release and phase.
+	book, err := openBook(ctx, cl, signoff.Options{Dir: o.dir(cl), Now: o.Now(), Release: r.Release, Phase: r.Phase}, o.getenv)
 	if err != nil {
 		return nil, err
 	}
-	for _, j := range book.Entries() {
-		if j.Path != path {
-			continue
-		}
-		if j.State != signoff.Valid {
-			os.Remove(path)
-			return nil, fmt.Errorf("not recorded: this sign-off would be %s: %s", j.State, j.Reason)
-		}
-		return j, nil
+	j, err := book.Try(e)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("recorded %s, but cannot read it back", path)
+	if j.State != signoff.Valid {
+		return nil, fmt.Errorf("not recorded: this sign-off would be %s: %s", j.State, j.Reason)
+	}
+	if _, err := signoff.WriteEntry(o.dir(cl), e); err != nil {
+		return nil, fmt.Errorf("recording the sign-off: %w", err)
+	}
+	return j, nil
+}
+
+// checkRole refuses a --role the policy does not declare.
+func checkRole(cl *checklist.Checklist, role string) error {
+	if err := cl.Signoff.CheckRole(role); err != nil {
+		return cmdutil.UsageErrorf("--role: %v", err)
+	}
+	return nil
 }
 
 // passphrase asks for a key's passphrase on the terminal, if there is one.

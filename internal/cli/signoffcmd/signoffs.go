@@ -13,6 +13,7 @@ import (
 
 	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/report"
+	"github.com/readyctl/readyctl/internal/runner"
 	"github.com/readyctl/readyctl/internal/signoff"
 )
 
@@ -117,19 +118,12 @@ func signoffsRun(ctx context.Context, o *SignoffsOptions) error {
 	if err != nil {
 		return err
 	}
-	rows := make([]report.Signoff, 0, len(book.Entries()))
+	rows := runner.SignoffRows(cl, book.Entries())
 	invalid := 0
-	for _, j := range book.Entries() {
-		var row report.Signoff
-		if j.Record != nil {
-			row = book.Row(j)
-		} else {
-			row = report.Signoff{State: j.State, Reason: j.Reason, Record: j.Path}
-		}
+	for _, row := range rows {
 		if row.State == signoff.Invalid {
 			invalid++
 		}
-		rows = append(rows, row)
 	}
 	if err := book.AllowedSignersErr(); err != nil {
 		fmt.Fprintf(o.IO.ErrOut, "readyctl: warning: %v\n", err)

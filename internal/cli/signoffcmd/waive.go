@@ -73,9 +73,9 @@ func waiveRun(ctx context.Context, o *WaiveOptions) error {
 	if it.Severity == checklist.Critical && !cl.Signoff.AllowCriticalWaivers {
 		return fmt.Errorf("refusing to waive %s: it is critical, and %s does not allow critical waivers (signoff: {allow_critical_waivers: true})", it.ID, cl.Path)
 	}
-	if o.Role != "" && len(cl.Signoff.Roles) > 0 {
-		if _, ok := cl.Signoff.Role(o.Role); !ok {
-			return cmdutil.UsageErrorf("--role %s is not declared under signoff.roles (declared: %s)", o.Role, strings.Join(cl.Signoff.RoleIDs(), ", "))
+	if o.Role != "" {
+		if err := checkRole(cl, o.Role); err != nil {
+			return err
 		}
 	}
 	o.identity(ctx, cl)
