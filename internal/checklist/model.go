@@ -31,6 +31,9 @@ type Checklist struct {
 	// Secrets are the values that came from ${env:...}: every output
 	// shows them as ***.
 	Secrets []string
+	// NeededEnv are the environment variables a real run needs that were
+	// unset in an Options.NoEnv load (sorted, unique).
+	NeededEnv []string
 	// Doc is the document as written, before interpolation, for tools that
 	// need a definition's canonical form (sign-off digests).
 	Doc *yaml.Node
