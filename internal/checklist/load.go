@@ -2,11 +2,11 @@ package checklist
 
 import (
 	"bytes"
-	"io"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
