@@ -22,6 +22,12 @@ const (
 	MaxExpansion = 4 << 20
 )
 
+// The limits a load applies; tests and fuzz targets lower them.
+var (
+	maxNodes     = MaxNodes
+	maxExpansion = MaxExpansion
+)
+
 // NodeLimitError says a document is bigger than MaxNodes once its
 // aliases are followed, or that an alias contains itself.
 type NodeLimitError struct {

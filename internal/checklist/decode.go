@@ -290,7 +290,7 @@ func DecodeBlock(src string, p any) error {
 	if len(doc.Content) == 0 {
 		return nil // an empty block keeps the defaults
 	}
-	if err := CheckNodes(&doc, MaxNodes); err != nil {
+	if err := CheckNodes(&doc, maxNodes); err != nil {
 		return err
 	}
 	errs := decodeStrict(doc.Content[0], reflect.ValueOf(p).Elem(), "")

@@ -64,7 +64,7 @@ func (l *loader) document(data []byte, c *Checklist) *yaml.Node {
 	}
 	// Every walker below follows aliases; this bounds them all, in every
 	// mode (Definitions too), before any of them runs.
-	if err := CheckNodes(&doc, MaxNodes); err != nil {
+	if err := CheckNodes(&doc, maxNodes); err != nil {
 		var nle *NodeLimitError
 		errors.As(err, &nle)
 		l.report(nle.Node, 0, err.Error())

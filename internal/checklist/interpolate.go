@@ -54,7 +54,7 @@ func newResolver(opts Options, tainted map[*yaml.Node]bool, vars ...map[string]s
 		vars: vars, lookup: opts.LookupEnv, noEnv: opts.NoEnv,
 		secrets: map[string]bool{}, needed: map[string]bool{},
 		memo: map[string]resolved{}, active: map[string]bool{},
-		budget: MaxExpansion, tainted: tainted,
+		budget: maxExpansion, tainted: tainted,
 	}
 	if r.lookup == nil {
 		r.lookup = os.LookupEnv
