@@ -58,6 +58,9 @@ func Load(path string, opts Options) (*Checklist, error) {
 	return Parse(path, data, opts)
 }
 
+// maxSuggestions bounds the "did you mean" searches over all item ids.
+const maxSuggestions = 50
+
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
 // The fields every item has, whatever its kind.
@@ -302,13 +305,20 @@ func (l *loader) checkDependencies(c *Checklist, ids map[string]*yaml.Node) {
 	for _, it := range c.Items() {
 		byID[it.ID] = it
 	}
+	known := keys(ids)
+	suggestions := 0
 	for _, it := range c.Items() {
 		for i, d := range it.DependsOn {
 			if _, ok := ids[d]; !ok {
 				l.item = it.ID
 				msg := fmt.Sprintf("depends_on %q: no item has that id", d)
-				if s := Suggest(d, keys(ids)); s != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				// Each suggestion reads every id: a few are help, tens
+				// of thousands in a hostile file are minutes.
+				suggestions++
+				if suggestions <= maxSuggestions {
+					if s := Suggest(d, known); s != "" {
+						msg += fmt.Sprintf(" (did you mean %q?)", s)
+					}
 				}
 				l.errAt(seqElem(it.Raw, "depends_on", i), 0, msg)
 				l.item = ""
