@@ -27,7 +27,9 @@ var (
 // decodeStrict decodes n into v like yaml.v3 with KnownFields(true), but it
 // keeps going after the first problem and reports each one at the exact
 // line and column of the node at fault. yaml.v3's Node.Decode has no strict
-// mode and its type errors carry no column, hence this walker.
+// mode and its type errors carry no column, hence this walker. It follows
+// aliases, so its callers bound it first with CheckNodes (Parse and
+// DecodeBlock do, on the whole document).
 func decodeStrict(n *yaml.Node, v reflect.Value, path string) []fieldError {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias

@@ -193,7 +193,7 @@ func (r *resolver) interpolate(n *yaml.Node, report func(n *yaml.Node, col int, 
 }
 
 func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
+	var out []string // nil when empty, as before
 	for k := range m {
 		out = append(out, k)
 	}
