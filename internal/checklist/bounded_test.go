@@ -376,3 +376,10 @@ func keysOf(m map[string]checklist.FieldInfo) []string {
 	}
 	return out
 }
+
+// TestDefinitionsKeepTheirErrors: Definitions ignores interpolation
+// failures, so what they hide is still checked (a malformed id).
+func TestDefinitionsKeepTheirErrors(t *testing.T) {
+	src := "version: 1\nsections:\n  - id: s\n    items:\n      - id: ${env:NOPE}\n        manual: {}\n"
+	wantErr(t, parseErr(t, src, checklist.Options{Definitions: true}), `malformed id "${env:NOPE}"`)
+}

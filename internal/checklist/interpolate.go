@@ -32,6 +32,9 @@ type resolver struct {
 	// expansion, or a NoEnv placeholder): problems found later in them
 	// are not reported, the expansion said it all.
 	tainted map[*yaml.Node]bool
+	// reportsFailures: a failed expansion is an error of this load (not
+	// with Options.Definitions, which ignores them), so it taints.
+	reportsFailures bool
 }
 
 type resolved struct {
@@ -54,7 +57,7 @@ func newResolver(opts Options, tainted map[*yaml.Node]bool, vars ...map[string]s
 		vars: vars, lookup: opts.LookupEnv, noEnv: opts.NoEnv,
 		secrets: map[string]bool{}, needed: map[string]bool{},
 		memo: map[string]resolved{}, active: map[string]bool{},
-		budget: maxExpansion, tainted: tainted,
+		budget: maxExpansion, tainted: tainted, reportsFailures: !opts.Definitions,
 	}
 	if r.lookup == nil {
 		r.lookup = os.LookupEnv
@@ -170,7 +173,9 @@ func (r *resolver) interpolate(n *yaml.Node, report func(n *yaml.Node, col int, 
 			r.tainted[n] = true
 		}
 		if err != nil {
-			r.tainted[n] = true
+			if r.reportsFailures {
+				r.tainted[n] = true
+			}
 			if errors.Is(err, errTooLarge) {
 				if r.overspent {
 					return // said once; the rest is the same problem
