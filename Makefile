@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/readyctl/readyctl/internal/cli.Version=$(VERSION)
 
-.PHONY: build test bench bench-load lint demo clean
+.PHONY: build test bench bench-load lint demo clean fuzz fuzz-short
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/readyctl ./cmd/readyctl
@@ -24,6 +24,22 @@ bench:
 # The load probe against wrk on the same loopback server (needs wrk).
 bench-load:
 	bash scripts/bench-load.sh
+
+# Every native Go fuzz target in the repository (func FuzzXxx in a
+# _test.go file), one after the other, each for FUZZTIME. New targets are
+# picked up without editing this file. CI runs fuzz-short.
+FUZZTIME ?= 20s
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+		d=./$$(dirname $${f#./}); \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "fuzz $$d $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$d; \
+		done; \
+	done
+
+fuzz-short:
+	$(MAKE) fuzz FUZZTIME=5s
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -2,6 +2,7 @@ package checklist
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -26,7 +27,9 @@ var (
 // decodeStrict decodes n into v like yaml.v3 with KnownFields(true), but it
 // keeps going after the first problem and reports each one at the exact
 // line and column of the node at fault. yaml.v3's Node.Decode has no strict
-// mode and its type errors carry no column, hence this walker.
+// mode and its type errors carry no column, hence this walker. It follows
+// aliases, so its callers bound it first with CheckNodes (Parse and
+// DecodeBlock do, on the whole document).
 func decodeStrict(n *yaml.Node, v reflect.Value, path string) []fieldError {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
@@ -76,6 +79,9 @@ func decodeStrict(n *yaml.Node, v reflect.Value, path string) []fieldError {
 		if err := n.Decode(&x); err != nil {
 			return []fieldError{{n, prefix(path) + cleanYAMLError(err)}}
 		}
+		if nonFinite(x) {
+			return []fieldError{{n, prefix(path) + "NaN and infinity are not numbers readyctl accepts"}}
+		}
 		if x != nil {
 			v.Set(reflect.ValueOf(x))
 		}
@@ -84,11 +90,56 @@ func decodeStrict(n *yaml.Node, v reflect.Value, path string) []fieldError {
 		if n.Kind != yaml.ScalarNode {
 			return []fieldError{{n, fmt.Sprintf("%sexpected %s, got %s", prefix(path), typeName(v.Type()), describe(n))}}
 		}
+		if isInt(v.Kind()) && n.ShortTag() == "!!float" {
+			// yaml.v3 truncates 1.9 to 1: a retry count is never a guess.
+			return []fieldError{{n, fmt.Sprintf("%sexpected %s, got %q", prefix(path), typeName(v.Type()), n.Value)}}
+		}
 		if err := n.Decode(v.Addr().Interface()); err != nil {
 			return []fieldError{{n, fmt.Sprintf("%sexpected %s, got %q", prefix(path), typeName(v.Type()), n.Value)}}
 		}
+		if (v.Kind() == reflect.Float64 || v.Kind() == reflect.Float32) && !finite(v.Float()) {
+			return []fieldError{{n, fmt.Sprintf("%sexpected a finite number, got %q", prefix(path), n.Value)}}
+		}
 		return nil
 	}
+}
+
+func isInt(k reflect.Kind) bool {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return true
+	}
+	return false
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// nonFinite finds a NaN or infinity anywhere in a decoded free-form value.
+func nonFinite(x any) bool {
+	switch x := x.(type) {
+	case float64:
+		return !finite(x)
+	case []any:
+		for _, e := range x {
+			if nonFinite(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if nonFinite(e) {
+				return true
+			}
+		}
+	case map[any]any:
+		for _, e := range x {
+			if nonFinite(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func decodeDuration(n *yaml.Node, v reflect.Value, path string) []fieldError {
@@ -152,7 +203,19 @@ func decodeMap(n *yaml.Node, v reflect.Value, path string) []fieldError {
 		v.Set(reflect.MakeMap(v.Type()))
 	}
 	var errs []fieldError
+	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn := n.Content[i]
+		if kn.Kind == yaml.AliasNode && kn.Alias != nil {
+			kn = kn.Alias
+		}
+		if prev, dup := seen[kn.Value]; dup && kn.Kind == yaml.ScalarNode {
+			// yaml.v3 lets the last one win silently; the first one is
+			// just as likely to be the one meant.
+			errs = append(errs, fieldError{n.Content[i], fmt.Sprintf("%skey %q given twice (first on line %d)", prefix(path), kn.Value, prev.Line)})
+			continue
+		}
+		seen[kn.Value] = n.Content[i]
 		k := reflect.New(v.Type().Key()).Elem()
 		errs = append(errs, decodeStrict(n.Content[i], k, path)...)
 		e := reflect.New(v.Type().Elem()).Elem()
@@ -160,80 +223,6 @@ func decodeMap(n *yaml.Node, v reflect.Value, path string) []fieldError {
 		v.SetMapIndex(k, e)
 	}
 	return errs
-}
-
-// structFields maps YAML names to the settable fields of a struct value,
-// following `yaml:",inline"` embedding.
-func structFields(v reflect.Value) map[string]reflect.Value {
-	out := map[string]reflect.Value{}
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		if !sf.IsExported() {
-			continue
-		}
-		name, inline := yamlName(sf)
-		if name == "-" {
-			continue
-		}
-		if inline {
-			fv := v.Field(i)
-			if fv.Kind() == reflect.Pointer {
-				if fv.IsNil() {
-					fv.Set(reflect.New(fv.Type().Elem()))
-				}
-				fv = fv.Elem()
-			}
-			for k, f := range structFields(fv) {
-				out[k] = f
-			}
-			continue
-		}
-		out[name] = v.Field(i)
-	}
-	return out
-}
-
-// FieldNames lists the YAML field names of a struct type (or pointer to
-// one), in declaration order, following inline embedding.
-func FieldNames(t reflect.Type) []string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Kind() != reflect.Struct {
-		return nil
-	}
-	var names []string
-	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		if !sf.IsExported() {
-			continue
-		}
-		name, inline := yamlName(sf)
-		switch {
-		case name == "-":
-		case inline:
-			names = append(names, FieldNames(sf.Type)...)
-		default:
-			names = append(names, name)
-		}
-	}
-	return names
-}
-
-func yamlName(sf reflect.StructField) (name string, inline bool) {
-	tag := sf.Tag.Get("yaml")
-	parts := strings.Split(tag, ",")
-	for _, p := range parts[1:] {
-		if p == "inline" {
-			inline = true
-		}
-	}
-	name = parts[0]
-	if name == "" {
-		name = strings.ToLower(sf.Name)
-	}
-	return name, inline
 }
 
 func typeName(t reflect.Type) string {
@@ -302,6 +291,9 @@ func DecodeBlock(src string, p any) error {
 	}
 	if len(doc.Content) == 0 {
 		return nil // an empty block keeps the defaults
+	}
+	if err := CheckNodes(&doc, maxNodes); err != nil {
+		return err
 	}
 	errs := decodeStrict(doc.Content[0], reflect.ValueOf(p).Elem(), "")
 	if len(errs) == 0 {

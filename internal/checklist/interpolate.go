@@ -1,7 +1,10 @@
 package checklist
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -12,11 +15,54 @@ import (
 type resolver struct {
 	vars    []map[string]string // highest precedence first
 	lookup  func(string) (string, bool)
+	noEnv   bool // Options.NoEnv: an unset ${env:X} is a placeholder
 	secrets map[string]bool
-	noEnv   bool            // Options.NoEnv: an unset ${env:X} is a placeholder
-	needed  map[string]bool // the X of those placeholders
-	placed  int             // placeholders handed out so far
+	needed  map[string]bool // unset env vars given a placeholder (NoEnv)
+
+	// Each variable is expanded once; budget is what expansion may still
+	// produce in this load, so a small file cannot expand to gigabytes.
+	memo      map[string]resolved
+	active    map[string]bool // variables being expanded: a loop
+	budget    int
+	overspent bool // "expansion too large" was reported once already
+
+	// placeholder is set while expanding a scalar that used one.
+	placeholder bool
+	// tainted are the scalars whose value is not the real one (a failed
+	// expansion, or a NoEnv placeholder): problems found later in them
+	// are not reported, the expansion said it all.
 	tainted map[*yaml.Node]bool
+	// reportsFailures: a failed expansion is an error of this load (not
+	// with Options.Definitions, which ignores them), so it taints.
+	reportsFailures bool
+}
+
+type resolved struct {
+	val         string
+	err         error
+	placeholder bool
+}
+
+// errTooLarge is the expansion budget running out.
+var errTooLarge = fmt.Errorf("expansion too large: ${...} references expand past %d MiB in this checklist", MaxExpansion>>20)
+
+// maxVarDepth bounds the chain of variables referring to variables (the
+// loop check catches cycles; this catches absurd chains).
+const maxVarDepth = 64
+
+// newResolver builds the resolver of one load. vars are highest
+// precedence first.
+func newResolver(opts Options, tainted map[*yaml.Node]bool, vars ...map[string]string) *resolver {
+	r := &resolver{
+		vars: vars, lookup: opts.LookupEnv, noEnv: opts.NoEnv,
+		secrets: map[string]bool{}, needed: map[string]bool{},
+		memo: map[string]resolved{}, active: map[string]bool{},
+		budget: maxExpansion, tainted: tainted, reportsFailures: !opts.Definitions,
+	}
+	if r.lookup == nil {
+		r.lookup = os.LookupEnv
+	}
+	return r
 }
 
 // expand replaces every reference in s. "$${" is a literal "${". It returns
@@ -43,67 +89,101 @@ func (r *resolver) expand(s string, depth int) (string, int, error) {
 		}
 		ref := s[i+2 : i+end]
 		val, err := r.resolve(ref, depth)
+		if err == nil && len(val) > r.budget {
+			err = errTooLarge
+		}
 		if err != nil {
 			return "", i, err
 		}
+		r.budget -= len(val)
 		b.WriteString(val)
 		i += end + 1
 	}
 	return b.String(), 0, nil
 }
 
-// envPlaceholder stands in for an unset ${env:X} under Options.NoEnv.
-const envPlaceholder = "placeholder"
-
 func (r *resolver) resolve(ref string, depth int) (string, error) {
-	if depth > 10 {
+	if name, ok := strings.CutPrefix(ref, "env:"); ok {
+		return r.resolveEnv(ref, name)
+	}
+	if m, ok := r.memo[ref]; ok {
+		r.placeholder = r.placeholder || m.placeholder
+		return m.val, m.err
+	}
+	if r.active[ref] {
 		return "", fmt.Errorf("variable ${%s} refers to itself (loop)", ref)
 	}
-	if name, ok := strings.CutPrefix(ref, "env:"); ok {
-		name, def, hasDef := strings.Cut(name, ":-")
-		if name == "" {
-			return "", fmt.Errorf("empty environment variable name in ${%s}", ref)
-		}
-		v, set := r.lookup(name)
-		if !set || (v == "" && hasDef) {
-			if !hasDef && r.noEnv {
-				r.needed[name] = true
-				r.placed++
-				return envPlaceholder, nil
-			}
-			if !hasDef {
-				return "", fmt.Errorf("environment variable %s is not set (use ${env:%s:-default} for a default)", name, name)
-			}
-			return def, nil // a default is written in the file: not a secret
-		}
-		if v != "" {
-			r.secrets[v] = true
-		}
-		return v, nil
+	if depth > maxVarDepth {
+		return "", fmt.Errorf("variable ${%s}: variables refer to variables more than %d deep", ref, maxVarDepth)
 	}
 	for _, m := range r.vars {
-		if v, ok := m[ref]; ok {
-			out, _, err := r.expand(v, depth+1)
-			return out, err
+		v, ok := m[ref]
+		if !ok {
+			continue
 		}
+		outer := r.placeholder
+		r.placeholder = false
+		r.active[ref] = true
+		out, _, err := r.expand(v, depth+1)
+		delete(r.active, ref)
+		if !errors.Is(err, errTooLarge) {
+			// A budget error depends on what was expanded before; the
+			// others are the variable's own.
+			r.memo[ref] = resolved{out, err, r.placeholder}
+		}
+		r.placeholder = outer || r.placeholder
+		return out, err
 	}
 	return "", fmt.Errorf("undefined variable ${%s}: define it under vars:, in the environment, or with --var %s=VALUE", ref, ref)
 }
 
+func (r *resolver) resolveEnv(ref, name string) (string, error) {
+	name, def, hasDef := strings.Cut(name, ":-")
+	if name == "" {
+		return "", fmt.Errorf("empty environment variable name in ${%s}", ref)
+	}
+	v, set := r.lookup(name)
+	if !set || (v == "" && hasDef) {
+		switch {
+		case hasDef:
+			return def, nil // a default is written in the file: not a secret
+		case r.noEnv:
+			// Linting without secrets: the reference stands for itself,
+			// and what depends on it is not checked.
+			r.needed[name] = true
+			r.placeholder = true
+			return "${env:" + name + "}", nil
+		}
+		return "", fmt.Errorf("environment variable %s is not set (use ${env:%s:-default} for a default)", name, name)
+	}
+	if v != "" {
+		r.secrets[v] = true
+	}
+	return v, nil
+}
+
 // interpolate expands references in every scalar value below n (keys are
-// left alone), collecting one error per unresolved scalar.
+// left alone), reporting one error per unresolved scalar and tainting it.
 func (r *resolver) interpolate(n *yaml.Node, report func(n *yaml.Node, col int, msg string)) {
 	switch n.Kind {
 	case yaml.ScalarNode:
-		placed := r.placed
+		r.placeholder = false
 		out, off, err := r.expand(n.Value, 0)
+		if r.placeholder {
+			r.tainted[n] = true
+		}
 		if err != nil {
-			r.taint(n)
+			if r.reportsFailures {
+				r.tainted[n] = true
+			}
+			if errors.Is(err, errTooLarge) {
+				if r.overspent {
+					return // said once; the rest is the same problem
+				}
+				r.overspent = true
+			}
 			report(n, columnOf(n, off), err.Error())
 			return
-		}
-		if r.placed > placed {
-			r.taint(n)
 		}
 		n.Value = out
 	case yaml.MappingNode:
@@ -117,10 +197,13 @@ func (r *resolver) interpolate(n *yaml.Node, report func(n *yaml.Node, col int, 
 	}
 }
 
-func (r *resolver) taint(n *yaml.Node) {
-	if r.tainted != nil {
-		r.tainted[n] = true
+func sortedKeys(m map[string]bool) []string {
+	var out []string // nil when empty, as before
+	for k := range m {
+		out = append(out, k)
 	}
+	sort.Strings(out)
+	return out
 }
 
 // columnOf points at the reference inside a one-line scalar.

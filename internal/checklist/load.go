@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -28,8 +29,10 @@ type Options struct {
 	// ids, titles, manual blocks and the sign-off policy but run no probe
 	// (sign-off commands): no ${...} is resolved, no probe is configured.
 	Definitions bool
-	// NoEnv accepts an unset ${env:NAME} (lint without secrets): it
-	// resolves to a placeholder and NAME is listed in Checklist.NeededEnv.
+	// NoEnv lints without secrets: an unset ${env:X} (without a default)
+	// is accepted, stands for itself, and is listed in
+	// Checklist.NeededEnv; problems in values that depend on it are not
+	// reported.
 	NoEnv bool
 }
 
@@ -39,38 +42,26 @@ var ErrNotFound = errors.New("checklist not found")
 // Load reads, interpolates and validates the checklist at path. Problems
 // with the file's content come back as Errors (all of them at once).
 func Load(path string, opts Options) (*Checklist, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s (use -f to name another file)", ErrNotFound, path)
 		}
 		return nil, fmt.Errorf("read checklist: %w", err)
 	}
+	defer f.Close()
+	// One byte past the cap is enough for Parse to refuse the file.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read checklist: %w", err)
+	}
 	return Parse(path, data, opts)
 }
 
+// maxSuggestions bounds the "did you mean" searches over all item ids.
+const maxSuggestions = 50
+
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-
-// The fields of the file outside sections; decoded strictly.
-type fileSpec struct {
-	Version      *int                         `yaml:"version"`
-	Name         string                       `yaml:"name"`
-	Description  string                       `yaml:"description"`
-	Vars         map[string]string            `yaml:"vars"`
-	Environments map[string]map[string]string `yaml:"environments"`
-	Defaults     Defaults                     `yaml:"defaults"`
-	Sections     []yaml.Node                  `yaml:"sections"`
-	Signoff      yaml.Node                    `yaml:"signoff"`
-}
-
-type sectionSpec struct {
-	ID          string      `yaml:"id"`
-	Title       string      `yaml:"title"`
-	Description string      `yaml:"description"`
-	Phase       string      `yaml:"phase"`
-	MinPassRate *float64    `yaml:"min_pass_rate"`
-	Items       []yaml.Node `yaml:"items"`
-}
 
 // The fields every item has, whatever its kind.
 type itemSpec struct {
@@ -95,16 +86,22 @@ type loader struct {
 	item string // id of the item being loaded, for messages
 
 	definitions bool // Options.Definitions
-	// tainted are the scalars holding an unresolved ${...} or a NoEnv
-	// placeholder: a probe's complaint about them would only repeat the
-	// interpolation error (one failure, one error), or be about a
-	// placeholder that is no URL, DSN or port.
+	// tainted values hold no real value (failed interpolation, NoEnv
+	// placeholder): the interpolation spoke for them, nothing else does.
 	tainted map[*yaml.Node]bool
 	// defaultTimeoutSet: the file wrote defaults.timeout (see timeouts.go).
 	defaultTimeoutSet bool
 }
 
+// errAt records a problem at n, unless n's value is tainted.
 func (l *loader) errAt(n *yaml.Node, col int, msg string) {
+	if n != nil && l.tainted[n] {
+		return
+	}
+	l.report(n, col, msg)
+}
+
+func (l *loader) report(n *yaml.Node, col int, msg string) {
 	line := 0
 	if n != nil {
 		line = n.Line
@@ -117,143 +114,32 @@ func (l *loader) errAt(n *yaml.Node, col int, msg string) {
 
 func (l *loader) decode(n *yaml.Node, v any, path string) {
 	for _, e := range decodeStrict(n, reflect.ValueOf(v).Elem(), path) {
-		if l.tainted[e.node] {
-			continue
-		}
 		l.errAt(e.node, 0, e.msg)
 	}
 }
 
 // Parse is Load on bytes already read; path is used in messages.
 func Parse(path string, data []byte, opts Options) (*Checklist, error) {
-	l := &loader{path: path, definitions: opts.Definitions}
+	l := &loader{path: path, definitions: opts.Definitions, tainted: map[*yaml.Node]bool{}}
 	sum := sha256.Sum256(data)
 	c := &Checklist{Path: path, SHA256: hex.EncodeToString(sum[:]), Environment: opts.Env}
 
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		line, msg := yamlSyntaxError(err)
-		l.errs = append(l.errs, &Error{File: path, Line: line, Col: 1, Msg: msg})
+	root := l.document(data, c)
+	if root == nil {
 		return nil, l.errs
 	}
-	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		l.errAt(&doc, 1, "a checklist is a mapping with version, name and sections")
-		return nil, l.errs
-	}
-	c.Doc = copyNode(&doc)
-	root := doc.Content[0]
-
-	var spec fileSpec
-	l.decode(root, &spec, "")
-	switch {
-	case spec.Version == nil:
-		l.errAt(root, 1, "version is missing: add `version: 1` at the top")
-	case *spec.Version != 1:
-		l.errAt(valueNode(root, "version"), 0, fmt.Sprintf("unsupported version %d: this readyctl reads version 1", *spec.Version))
-	}
-	c.Name = spec.Name
-	c.Defaults = Defaults{Timeout: 10 * time.Second, RetryDelay: time.Second, Severity: Critical}
-	if d := spec.Defaults; true {
-		if d.Timeout > 0 {
-			c.Defaults.Timeout = d.Timeout
-		}
-		if d.RetryDelay > 0 {
-			c.Defaults.RetryDelay = d.RetryDelay
-		}
-		c.Defaults.Retries = d.Retries
-		if d.Severity != "" {
-			c.Defaults.Severity = d.Severity
-		}
-	}
-	if dn := valueNode(root, "defaults"); dn != nil {
-		l.checkDefaultsTimeout(dn, spec.Defaults)
-		l.checkSeverity(valueNode(dn, "severity"), c.Defaults.Severity)
-		l.checkRetries(valueNode(dn, "retries"), c.Defaults.Retries)
-	}
-
-	// Interpolation: --var > environments[--env] > vars.
-	r := &resolver{lookup: opts.LookupEnv, secrets: map[string]bool{}, noEnv: opts.NoEnv, needed: map[string]bool{}, tainted: map[*yaml.Node]bool{}}
-	l.tainted = r.tainted
-	if r.lookup == nil {
-		r.lookup = os.LookupEnv
-	}
-	r.vars = append(r.vars, opts.Vars)
-	if opts.Env != "" {
-		env, ok := spec.Environments[opts.Env]
-		if !ok {
-			known := make([]string, 0, len(spec.Environments))
-			for k := range spec.Environments {
-				known = append(known, k)
-			}
-			sort.Strings(known)
-			msg := fmt.Sprintf("environment %q is not defined under environments:", opts.Env)
-			if len(known) > 0 {
-				msg += " (defined: " + strings.Join(known, ", ") + ")"
-			}
-			l.errAt(valueNodeOr(root, "environments"), 0, msg)
-		}
-		r.vars = append(r.vars, env)
-	}
-	r.vars = append(r.vars, spec.Vars)
-	if nameNode := valueNode(root, "name"); nameNode != nil && !opts.Definitions {
-		r.interpolate(nameNode, func(n *yaml.Node, col int, msg string) { l.errAt(n, col, msg) })
-		c.Name = nameNode.Value
-	}
-
-	ids := map[string]*yaml.Node{}
-	sectionIDs := map[string]bool{}
-	for i := range spec.Sections {
-		sn := &spec.Sections[i]
-		var ss sectionSpec
-		l.decode(sn, &ss, "")
-		if ss.ID == "" {
-			l.errAt(sn, 0, "section has no id")
-		} else if !idPattern.MatchString(ss.ID) {
-			l.errAt(valueNode(sn, "id"), 0, fmt.Sprintf("section id %q must match [a-z0-9][a-z0-9-]*", ss.ID))
-		} else if sectionIDs[ss.ID] {
-			l.errAt(valueNode(sn, "id"), 0, fmt.Sprintf("duplicate section id %q", ss.ID))
-		}
-		sectionIDs[ss.ID] = true
-		if ss.MinPassRate != nil && (*ss.MinPassRate < 0 || *ss.MinPassRate > 1) {
-			l.errAt(valueNode(sn, "min_pass_rate"), 0, fmt.Sprintf("min_pass_rate %g must be between 0 and 1", *ss.MinPassRate))
-		}
-		title := ss.Title
-		if title == "" {
-			title = ss.ID
-		}
-		sec := &Section{ID: ss.ID, Title: title, Phase: ss.Phase, MinPassRate: ss.MinPassRate}
-		for j := range ss.Items {
-			raw := copyNode(&ss.Items[j])
-			r.interpolate(&ss.Items[j], func(n *yaml.Node, col int, msg string) {
-				if opts.Definitions {
-					return
-				}
-				l.item = idOf(&ss.Items[j])
-				l.errAt(n, col, msg)
-				l.item = ""
-			})
-			if it := l.loadItem(&ss.Items[j], c, sec, ids); it != nil {
-				it.Raw = raw
-				sec.Items = append(sec.Items, it)
-			}
-		}
-		c.Sections = append(c.Sections, sec)
-	}
+	spec := l.header(root, c)
+	r := l.resolver(root, &spec, c, opts)
+	ids := l.sections(c, spec.Sections, r)
 	l.checkDependencies(c, ids)
 	c.Signoff = l.loadSignoffPolicy(&spec.Signoff)
 	l.checkManualRoles(c)
 
-	for s := range r.secrets {
-		c.Secrets = append(c.Secrets, s)
-	}
-	sort.Strings(c.Secrets)
-	for n := range r.needed {
-		c.NeededEnv = append(c.NeededEnv, n)
-	}
-	sort.Strings(c.NeededEnv)
+	c.Secrets = sortedKeys(r.secrets)
+	c.NeededEnv = sortedKeys(r.needed)
 	if len(l.errs) > 0 {
-		return nil, l.errs.sorted()
+		// The one place loader messages meet the secrets they may quote.
+		return nil, l.errs.sorted().masked(c.Secrets)
 	}
 	return c, nil
 }
@@ -391,12 +277,13 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 		return
 	}
 	if err := p.Validate(); err != nil {
+		if l.anyTainted(block) {
+			return // judged on values that are not the real ones
+		}
 		var fe *checks.FieldError
 		if errors.As(err, &fe) {
-			if n := fieldNode(block, fe.Field); !l.tainted[n] {
-				l.errAt(n, 0, key.Value+"."+err.Error())
-			}
-		} else if !taintedBelow(block, l.tainted) {
+			l.errAt(fieldNode(block, fe.Field), 0, key.Value+"."+err.Error())
+		} else {
 			l.errAt(key, 0, key.Value+": "+err.Error())
 		}
 		return
@@ -404,13 +291,16 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 	it.Probe = p
 }
 
-// taintedBelow reports whether any scalar below n is tainted.
-func taintedBelow(n *yaml.Node, tainted map[*yaml.Node]bool) bool {
-	if tainted[n] {
+// anyTainted says whether a value below n is tainted (see loader.tainted).
+func (l *loader) anyTainted(n *yaml.Node) bool {
+	if len(l.tainted) == 0 || n == nil {
+		return false
+	}
+	if l.tainted[n] {
 		return true
 	}
 	for _, c := range n.Content {
-		if taintedBelow(c, tainted) {
+		if l.anyTainted(c) {
 			return true
 		}
 	}
@@ -422,13 +312,20 @@ func (l *loader) checkDependencies(c *Checklist, ids map[string]*yaml.Node) {
 	for _, it := range c.Items() {
 		byID[it.ID] = it
 	}
+	known := keys(ids)
+	suggestions := 0
 	for _, it := range c.Items() {
 		for i, d := range it.DependsOn {
 			if _, ok := ids[d]; !ok {
 				l.item = it.ID
 				msg := fmt.Sprintf("depends_on %q: no item has that id", d)
-				if s := Suggest(d, keys(ids)); s != "" {
-					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				// Each suggestion reads every id: a few are help, tens
+				// of thousands in a hostile file are minutes.
+				suggestions++
+				if suggestions <= maxSuggestions {
+					if s := Suggest(d, known); s != "" {
+						msg += fmt.Sprintf(" (did you mean %q?)", s)
+					}
 				}
 				l.errAt(seqElem(it.Raw, "depends_on", i), 0, msg)
 				l.item = ""
@@ -516,7 +413,9 @@ func isKind(name string) bool {
 }
 
 // yamlSyntaxError extracts the line from yaml.v3's "yaml: line N: msg".
-func yamlSyntaxError(err error) (int, string) {
+// yaml.v3 keeps the column to itself, so the column is where that line's
+// text starts (the construct it complains about), 1 without a line.
+func yamlSyntaxError(err error, data []byte) (int, int, string) {
 	s := strings.TrimPrefix(err.Error(), "yaml: ")
 	var line int
 	if _, scanErr := fmt.Sscanf(s, "line %d:", &line); scanErr == nil {
@@ -524,7 +423,30 @@ func yamlSyntaxError(err error) (int, string) {
 			s = s[i+2:]
 		}
 	}
-	return line, "YAML syntax error: " + s
+	return line, lineStart(data, line), "YAML syntax error: " + s
+}
+
+// lineStart is the column of the first non-blank character of line (1-based).
+func lineStart(data []byte, line int) int {
+	if line < 1 {
+		return 1
+	}
+	for l := 1; l < line; l++ {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return 1
+		}
+		data = data[i+1:]
+	}
+	for i, b := range data {
+		if b != ' ' && b != '\t' {
+			if b == '\n' || b == '\r' {
+				return 1
+			}
+			return i + 1
+		}
+	}
+	return 1
 }
 
 // valueNode returns the value of key in mapping n, or nil.

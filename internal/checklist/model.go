@@ -31,14 +31,14 @@ type Checklist struct {
 	// Secrets are the values that came from ${env:...}: every output
 	// shows them as ***.
 	Secrets []string
+	// NeededEnv are the environment variables a real run needs that were
+	// unset in an Options.NoEnv load (sorted, unique).
+	NeededEnv []string
 	// Doc is the document as written, before interpolation, for tools that
 	// need a definition's canonical form (sign-off digests).
 	Doc *yaml.Node
 	// Signoff is the `signoff:` policy block (zero when absent).
 	Signoff SignoffPolicy
-	// NeededEnv are the unset environment variables a real run needs
-	// (loaded with Options.NoEnv), sorted.
-	NeededEnv []string
 }
 
 // Defaults apply to every item that does not say otherwise.

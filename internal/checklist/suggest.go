@@ -5,6 +5,11 @@ package checklist
 func Suggest(s string, candidates []string) string {
 	best, bestD := "", len(s)/2+2
 	for _, c := range candidates {
+		// The distance is at least the difference in length: skipping
+		// those keeps a hostile 100 KB key from costing seconds.
+		if diff := len(s) - len(c); diff >= bestD || -diff >= bestD {
+			continue
+		}
 		if d := levenshtein(s, c); d < bestD {
 			best, bestD = c, d
 		}

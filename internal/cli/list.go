@@ -69,7 +69,8 @@ func listRun(o *ListOptions) error {
 	}
 	items := make([]listedItem, 0, len(cl.Items()))
 	for _, it := range cl.Items() {
-		li := listedItem{ID: it.ID, Section: it.Section.ID, Title: it.Title, Kind: it.Kind, Severity: string(it.Severity),
+		// A title may interpolate ${env:...}: list shows it masked.
+		li := listedItem{ID: it.ID, Section: it.Section.ID, Title: cl.Mask(it.Title), Kind: it.Kind, Severity: string(it.Severity),
 			Phase: it.Phase, Tags: nonNil(it.Tags), DependsOn: nonNil(it.DependsOn)}
 		if it.Manual != nil {
 			li.Roles = it.Manual.Roles

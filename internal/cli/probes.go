@@ -6,10 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/checklist"
@@ -98,94 +96,14 @@ func describeObservations(w io.Writer, k checks.Kind) error {
 	return err
 }
 
-var (
-	durationType    = reflect.TypeOf(time.Duration(0))
-	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
-)
-
 func describeFields(w io.Writer, v reflect.Value, prefix string) {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		sf := t.Field(i)
-		if !sf.IsExported() {
+	for _, f := range checklist.Fields(v.Addr().Interface()) {
+		if f.Block {
+			fmt.Fprintf(w, "%s%s\tblock\t\t%s\n", prefix, f.Path, f.Doc)
 			continue
 		}
-		tag := strings.Split(sf.Tag.Get("yaml"), ",")
-		name := tag[0]
-		fv := v.Field(i)
-		if name == "-" {
-			continue
-		}
-		if len(tag) > 1 && tag[1] == "inline" {
-			describeFields(w, reflect.Indirect(fv), prefix)
-			continue
-		}
-		ft := sf.Type
-		elem := ft
-		if elem.Kind() == reflect.Pointer {
-			elem = elem.Elem()
-		}
-		if elem.Kind() == reflect.Struct && !reflect.PointerTo(elem).Implements(unmarshalerType) && elem != reflect.TypeOf(time.Time{}) {
-			fmt.Fprintf(w, "%s%s\tblock\t\t%s\n", prefix, name, sf.Tag.Get("doc"))
-			nested := reflect.New(elem).Elem()
-			if fv.Kind() == reflect.Pointer && !fv.IsNil() {
-				nested = fv.Elem()
-			} else if fv.Kind() == reflect.Struct {
-				nested = fv
-			}
-			describeFields(w, nested, prefix+name+".")
-			continue
-		}
-		fmt.Fprintf(w, "%s%s\t%s\t%s\t%s\n", prefix, name, typeName(ft), defaultOf(fv), sf.Tag.Get("doc"))
+		fmt.Fprintf(w, "%s%s\t%s\t%s\t%s\n", prefix, f.Path, f.Type, f.Default, f.Doc)
 	}
-}
-
-func typeName(t reflect.Type) string {
-	if t == durationType {
-		return "duration"
-	}
-	if reflect.PointerTo(t).Implements(unmarshalerType) {
-		return strings.ToLower(t.Name())
-	}
-	switch t.Kind() {
-	case reflect.Pointer:
-		return typeName(t.Elem())
-	case reflect.Slice:
-		return "list of " + typeName(t.Elem())
-	case reflect.Map:
-		return "map of " + typeName(t.Elem())
-	case reflect.Interface:
-		return "any"
-	case reflect.Struct:
-		return "block"
-	case reflect.Int, reflect.Int64, reflect.Int32:
-		return "int"
-	case reflect.Float64, reflect.Float32:
-		return "number"
-	}
-	return t.Kind().String()
-}
-
-func defaultOf(v reflect.Value) string {
-	if !v.IsValid() || v.IsZero() {
-		return ""
-	}
-	if v.Type() == durationType {
-		return time.Duration(v.Int()).String()
-	}
-	switch v.Kind() {
-	case reflect.String:
-		return fmt.Sprintf("%q", v.String())
-	case reflect.Pointer:
-		return defaultOf(v.Elem())
-	case reflect.Slice:
-		parts := make([]string, v.Len())
-		for i := range parts {
-			parts[i] = fmt.Sprint(v.Index(i).Interface())
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	}
-	return fmt.Sprint(v.Interface())
 }
 
 func indent(s, pad string) string {

@@ -31,6 +31,10 @@ func ItemDigest(it *checklist.Item) (string, error) {
 	if it.Raw == nil {
 		return "", fmt.Errorf("item %q: no definition to digest", it.ID)
 	}
+	// canonical follows aliases: bound it by the loader's node budget.
+	if err := checklist.CheckNodes(it.Raw, checklist.MaxNodes); err != nil {
+		return "", fmt.Errorf("item %q: %w", it.ID, err)
+	}
 	v, err := canonical(it.Raw, 0)
 	if err != nil {
 		return "", fmt.Errorf("item %q: %w", it.ID, err)

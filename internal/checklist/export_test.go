@@ -1,0 +1,10 @@
+package checklist
+
+// SetLimits lowers the load limits for a test (fuzz targets use it to
+// spend their time on many inputs, not on a few large ones) and returns
+// the function that restores them.
+func SetLimits(nodes, expansion int) (restore func()) {
+	n, e := maxNodes, maxExpansion
+	maxNodes, maxExpansion = nodes, expansion
+	return func() { maxNodes, maxExpansion = n, e }
+}

@@ -1,0 +1,142 @@
+package checklist
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Loading runs in four steps, each its own function: document (bytes to
+// one bounded YAML tree), header (version, name, defaults), resolver
+// (vars, environments, --var) and sections (items and their probes).
+
+// The fields of the file outside sections; decoded strictly.
+type fileSpec struct {
+	Version      *int                         `yaml:"version"`
+	Name         string                       `yaml:"name"`
+	Description  string                       `yaml:"description"`
+	Vars         map[string]string            `yaml:"vars"`
+	Environments map[string]map[string]string `yaml:"environments"`
+	Defaults     Defaults                     `yaml:"defaults"`
+	Sections     []yaml.Node                  `yaml:"sections"`
+	Signoff      yaml.Node                    `yaml:"signoff"`
+}
+
+// document parses data as exactly one YAML document whose walk, aliases
+// followed, stays within MaxNodes, keeps it as written in c.Doc and
+// returns its root mapping; nil when there is none (errors recorded).
+func (l *loader) document(data []byte, c *Checklist) *yaml.Node {
+	if len(data) > MaxFileSize {
+		l.report(nil, 0, fmt.Sprintf("checklist file larger than %d MiB, the most readyctl reads", MaxFileSize>>20))
+		return nil
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		l.syntaxError(err, data)
+		return nil
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		at := &extra
+		if len(extra.Content) > 0 {
+			at = extra.Content[0]
+		}
+		l.report(at, 0, "a second YAML document: a checklist is one document (remove the ---)")
+		return nil
+	case !errors.Is(err, io.EOF):
+		l.syntaxError(err, data)
+		return nil
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		l.report(&doc, 1, "a checklist is a mapping with version, name and sections")
+		if doc.Line == 0 {
+			l.errs[len(l.errs)-1].Line = 1
+		}
+		return nil
+	}
+	// Every walker below follows aliases; this bounds them all, in every
+	// mode (Definitions too), before any of them runs.
+	if err := CheckNodes(&doc, maxNodes); err != nil {
+		var nle *NodeLimitError
+		errors.As(err, &nle)
+		l.report(nle.Node, 0, err.Error())
+		return nil
+	}
+	c.Doc = copyNode(&doc)
+	return doc.Content[0]
+}
+
+func (l *loader) syntaxError(err error, data []byte) {
+	line, col, msg := yamlSyntaxError(err, data)
+	l.errs = append(l.errs, &Error{File: l.path, Line: line, Col: col, Msg: msg})
+}
+
+// header decodes the fields outside sections and sets c's version-level
+// fields and defaults.
+func (l *loader) header(root *yaml.Node, c *Checklist) fileSpec {
+	var spec fileSpec
+	l.decode(root, &spec, "")
+	switch {
+	case spec.Version == nil:
+		l.errAt(root, 1, "version is missing: add `version: 1` at the top")
+	case *spec.Version != 1:
+		l.errAt(valueNode(root, "version"), 0, fmt.Sprintf("unsupported version %d: this readyctl reads version 1", *spec.Version))
+	}
+	c.Name = spec.Name
+	c.Defaults = Defaults{Timeout: 10 * time.Second, RetryDelay: time.Second, Severity: Critical}
+	if d := spec.Defaults; true {
+		if d.Timeout > 0 {
+			c.Defaults.Timeout = d.Timeout
+		}
+		if d.RetryDelay > 0 {
+			c.Defaults.RetryDelay = d.RetryDelay
+		}
+		c.Defaults.Retries = d.Retries
+		if d.Severity != "" {
+			c.Defaults.Severity = d.Severity
+		}
+	}
+	if dn := valueNode(root, "defaults"); dn != nil {
+		l.checkDefaultsTimeout(dn, spec.Defaults)
+		l.checkSeverity(valueNode(dn, "severity"), c.Defaults.Severity)
+		l.checkRetries(valueNode(dn, "retries"), c.Defaults.Retries)
+	}
+	return spec
+}
+
+// resolver builds the interpolation of this load (--var > environments[--env]
+// > vars) and interpolates the checklist's name with it.
+func (l *loader) resolver(root *yaml.Node, spec *fileSpec, c *Checklist, opts Options) *resolver {
+	layers := []map[string]string{opts.Vars}
+	if opts.Env != "" {
+		env, ok := spec.Environments[opts.Env]
+		if !ok {
+			known := make([]string, 0, len(spec.Environments))
+			for k := range spec.Environments {
+				known = append(known, k)
+			}
+			sort.Strings(known)
+			msg := fmt.Sprintf("environment %q is not defined under environments:", opts.Env)
+			if len(known) > 0 {
+				msg += " (defined: " + strings.Join(known, ", ") + ")"
+			}
+			l.errAt(valueNodeOr(root, "environments"), 0, msg)
+		}
+		layers = append(layers, env)
+	}
+	layers = append(layers, spec.Vars)
+	r := newResolver(opts, l.tainted, layers...)
+	if nameNode := valueNode(root, "name"); nameNode != nil && !opts.Definitions {
+		r.interpolate(nameNode, l.report)
+		c.Name = nameNode.Value
+	}
+	return r
+}
