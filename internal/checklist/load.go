@@ -131,6 +131,7 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 	spec := l.header(root, c)
 	r := l.resolver(root, &spec, c, opts)
 	ids := l.sections(c, spec.Sections, r)
+	l.checkSecretFree(c, r.secrets)
 	l.checkDependencies(c, ids)
 	c.Signoff = l.loadSignoffPolicy(&spec.Signoff)
 	l.checkManualRoles(c)
