@@ -141,13 +141,7 @@ func (p *Probe) newRun() (*run, error) {
 	if err != nil {
 		return nil, checks.FieldErrorf("url", "%v", err)
 	}
-	for k, v := range p.Headers {
-		if http.CanonicalHeaderKey(k) == "Host" {
-			req.Host = v
-			continue
-		}
-		req.Header.Set(k, v)
-	}
+	p.ApplyHeaders(req)
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", "readyctl-load")
 	}
