@@ -5,8 +5,12 @@
 package redact
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -31,30 +35,86 @@ var sensitiveHeaders = map[string]bool{
 	"authorization": true, "proxy-authorization": true, "cookie": true, "set-cookie": true,
 }
 
-// Redactor masks a fixed set of secrets plus well-known credential shapes.
+// Redactor masks a fixed set of secrets, in the forms a target or an
+// error message may echo them in, plus well-known credential shapes.
 type Redactor struct {
 	replacer *strings.Replacer
 }
 
-// New returns a Redactor for the given secret values.
+// New returns a Redactor for the given secret values. Each secret of at
+// least minSecretLen bytes is masked raw and in its URL path, URL query,
+// JSON and Go-quoted forms (a target echoes "Hunter2 Secret" as
+// Hunter2%20Secret or Hunter2+Secret; a JSON body escapes quotes and
+// angle brackets).
 func New(secrets []string) *Redactor {
-	var pairs []string
-	sorted := append([]string(nil), secrets...)
-	// Longest first, so a secret that contains another is masked whole.
-	sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
-	for _, s := range sorted {
-		if len(s) >= minSecretLen {
-			pairs = append(pairs, s, Mask)
+	seen := map[string]bool{}
+	var forms []string
+	for _, s := range secrets {
+		if len(s) < minSecretLen {
+			continue
 		}
+		for _, f := range Forms(s) {
+			if !seen[f] {
+				seen[f] = true
+				forms = append(forms, f)
+			}
+		}
+	}
+	// Longest first, so a secret that contains another is masked whole
+	// (the replacer tries its patterns in argument order).
+	sort.Slice(forms, func(i, j int) bool {
+		if len(forms[i]) != len(forms[j]) {
+			return len(forms[i]) > len(forms[j])
+		}
+		return forms[i] < forms[j]
+	})
+	pairs := make([]string, 0, 2*len(forms))
+	for _, f := range forms {
+		pairs = append(pairs, f, Mask)
 	}
 	return &Redactor{replacer: strings.NewReplacer(pairs...)}
 }
+
+// Forms is secret as it may appear in output: raw, URL-path and
+// URL-query escaped, JSON-escaped (with and without HTML escaping) and
+// Go-quoted (%q in an error message).
+func Forms(secret string) []string {
+	forms := []string{secret, url.PathEscape(secret), url.QueryEscape(secret)}
+	if b, err := json.Marshal(secret); err == nil {
+		forms = append(forms, string(b[1:len(b)-1]))
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(secret) == nil {
+		b := bytes.TrimSpace(buf.Bytes())
+		forms = append(forms, string(b[1:len(b)-1]))
+	}
+	q := strconv.Quote(secret)
+	forms = append(forms, q[1:len(q)-1])
+	return forms
+}
+
+// maxPasses bounds String's passes: masking can join text around a mask
+// into a new match only a few times before nothing changes.
+const maxPasses = 4
 
 // String masks secrets in s.
 func (r *Redactor) String(s string) string {
 	if s == "" {
 		return s
 	}
+	for range maxPasses {
+		next := r.once(s)
+		if next == s {
+			break
+		}
+		s = next
+	}
+	return s
+}
+
+func (r *Redactor) once(s string) string {
 	s = r.replacer.Replace(s)
 	s = urlPassword.ReplaceAllString(s, "${1}"+Mask+"@")
 	s = dsnPassword.ReplaceAllString(s, "${1}="+Mask)
@@ -63,7 +123,9 @@ func (r *Redactor) String(s string) string {
 }
 
 // Value masks secrets in an observation value, recursively, returning a
-// copy; map entries named like credential headers are masked whole.
+// copy: strings, and map keys too (a target may echo a token as a JSON
+// object key); map entries named like credential headers are masked
+// whole.
 func (r *Redactor) Value(v any) any {
 	switch x := v.(type) {
 	case string:
@@ -81,30 +143,57 @@ func (r *Redactor) Value(v any) any {
 		}
 		return out
 	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			if sensitiveHeaders[strings.ToLower(k)] {
-				out[k] = Mask
-				continue
+		return r.mapOf(len(x), func(yield func(string, any)) {
+			for k, e := range x {
+				yield(k, e)
 			}
-			out[k] = r.Value(e)
-		}
-		return out
+		})
 	case map[string]string:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			if sensitiveHeaders[strings.ToLower(k)] {
-				out[k] = Mask
-				continue
+		return r.mapOf(len(x), func(yield func(string, any)) {
+			for k, e := range x {
+				yield(k, e)
 			}
-			out[k] = r.String(e)
+		})
+	case []map[string]any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = r.Value(e)
 		}
 		return out
 	}
 	return v
 }
 
-// Map masks every value of an observation map.
+// mapOf masks every key and value of a map. Keys are visited in sorted
+// order so that two keys masked to the same text keep both entries, with
+// the same suffixes on every run.
+func (r *Redactor) mapOf(n int, each func(yield func(string, any))) map[string]any {
+	keys := make([]string, 0, n)
+	vals := make(map[string]any, n)
+	each(func(k string, v any) {
+		keys = append(keys, k)
+		vals[k] = v
+	})
+	sort.Strings(keys)
+	out := make(map[string]any, n)
+	for _, k := range keys {
+		mk := r.String(k)
+		for i := 2; ; i++ {
+			if _, taken := out[mk]; !taken {
+				break
+			}
+			mk = r.String(k) + "#" + strconv.Itoa(i)
+		}
+		if sensitiveHeaders[strings.ToLower(k)] {
+			out[mk] = Mask
+			continue
+		}
+		out[mk] = r.Value(vals[k])
+	}
+	return out
+}
+
+// Map masks every key and value of an observation map.
 func (r *Redactor) Map(m map[string]any) map[string]any {
 	if m == nil {
 		return nil
