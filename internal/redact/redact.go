@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,15 +20,6 @@ const Mask = "***"
 // every occurrence of that text in a report; such values are not secrets
 // anyone can keep anyway.
 const minSecretLen = 3
-
-var (
-	// scheme://user:password@host
-	urlPassword = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)([^@\s/]+)@`)
-	// key=value DSN passwords: password=secret or password='se cret'
-	dsnPassword = regexp.MustCompile(`(?i)\b(password|passwd|pwd)=('[^']*'|[^\s]+)`)
-	// Authorization: Bearer abc, Cookie: a=b in free text
-	headerValue = regexp.MustCompile(`(?i)\b((?:proxy-)?authorization|cookie|set-cookie)(["']?\s*[:=]\s*["']?)([^"'\n,}]+)`)
-)
 
 var sensitiveHeaders = map[string]bool{
 	"authorization": true, "proxy-authorization": true, "cookie": true, "set-cookie": true,
@@ -116,9 +106,9 @@ func (r *Redactor) String(s string) string {
 
 func (r *Redactor) once(s string) string {
 	s = r.replacer.Replace(s)
-	s = urlPassword.ReplaceAllString(s, "${1}"+Mask+"@")
-	s = dsnPassword.ReplaceAllString(s, "${1}="+Mask)
-	s = headerValue.ReplaceAllString(s, "${1}${2}"+Mask)
+	s = maskURLPasswords(s)
+	s = maskDSNPasswords(s)
+	s = maskHeaderValues(s)
 	return s
 }
 
