@@ -14,6 +14,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -112,12 +113,18 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	obs["headers"] = headers
 	obs["body"] = string(body)
 	obs["json"] = nil
-	var parsed any
-	if len(body) > 0 && json.Unmarshal(body, &parsed) == nil {
-		obs["json"] = parsed
-	}
 	if readErr != nil {
 		return obs, fmt.Errorf("reading response body: %w", readErr)
+	}
+	afterRead()
+	// Parsing a body of many megabytes (max_body_bytes raised) takes
+	// seconds: it runs under the attempt's deadline like the request.
+	parsed, err := parseJSON(ctx, body)
+	if err != nil && !errors.Is(err, errNotJSON) {
+		return obs, fmt.Errorf("%s of body read, then %w", fmtBytes(len(body)), err)
+	}
+	if err == nil {
+		obs["json"] = parsed
 	}
 	var problems []string
 	if !p.Status.Match(resp.StatusCode) {

@@ -29,6 +29,7 @@ var sensitiveHeaders = map[string]bool{
 // error message may echo them in, plus well-known credential shapes.
 type Redactor struct {
 	replacer *strings.Replacer
+	forms    []string // longest first
 }
 
 // New returns a Redactor for the given secret values. Each secret of at
@@ -62,7 +63,7 @@ func New(secrets []string) *Redactor {
 	for _, f := range forms {
 		pairs = append(pairs, f, Mask)
 	}
-	return &Redactor{replacer: strings.NewReplacer(pairs...)}
+	return &Redactor{replacer: strings.NewReplacer(pairs...), forms: forms}
 }
 
 // Forms is secret as it may appear in output: raw, URL-path and
@@ -106,10 +107,58 @@ func (r *Redactor) String(s string) string {
 
 func (r *Redactor) once(s string) string {
 	s = r.replacer.Replace(s)
+	s = r.maskCutSecrets(s)
 	s = maskURLPasswords(s)
 	s = maskDSNPasswords(s)
 	s = maskHeaderValues(s)
 	return s
+}
+
+// maxMessageLen bounds the texts searched for cut marks: messages quote a
+// few hundred bytes; a body of megabytes full of "..." is not a message.
+const maxMessageLen = 64 << 10
+
+// cutMarks are what a producer appends where it shortened a text.
+var cutMarks = []string{"...", "…"}
+
+// maskCutSecrets masks the start of a secret where a text was cut short
+// in the middle of it: before "..." or "…" (a message quoting the first
+// 200 bytes of a body) and at the very end (a body cut at
+// max_body_bytes). Text shortened before it is redacted would otherwise
+// show most of a secret.
+func (r *Redactor) maskCutSecrets(s string) string {
+	if len(r.forms) == 0 {
+		return s
+	}
+	s, _ = r.maskPrefixBefore(s, len(s))
+	if len(s) > maxMessageLen {
+		return s // a body, not a message: cut only at its end
+	}
+	for _, mark := range cutMarks {
+		for from := 0; ; {
+			i := strings.Index(s[from:], mark)
+			if i < 0 {
+				break
+			}
+			var at int
+			s, at = r.maskPrefixBefore(s, from+i)
+			from = at + len(mark)
+		}
+	}
+	return s
+}
+
+// maskPrefixBefore masks the longest proper start (minSecretLen bytes or
+// more) of a secret form that ends at end, and says where end is now.
+func (r *Redactor) maskPrefixBefore(s string, end int) (string, int) {
+	for _, f := range r.forms {
+		for n := min(len(f)-1, end); n >= minSecretLen; n-- {
+			if s[end-n:end] == f[:n] {
+				return s[:end-n] + Mask + s[end:], end - n + len(Mask)
+			}
+		}
+	}
+	return s, end
 }
 
 // Value masks secrets in an observation value, recursively, returning a

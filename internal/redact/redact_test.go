@@ -88,3 +88,20 @@ func TestFormsOfShortSecretsAreNotMasked(t *testing.T) {
 		t.Errorf("a 2-byte secret masked: %q", got)
 	}
 }
+
+// A text cut short in the middle of a secret (a message quoting the first
+// bytes of a body, a body cut at max_body_bytes) shows no start of it.
+func TestCutSecrets(t *testing.T) {
+	r := New([]string{"Hunter2+Canary_7f3!x"})
+	for in, want := range map[string]string{
+		`{"a":"Bearer+Hunter2%2BCanary_7f...`: `{"a":"Bearer+***...`,
+		"body ends Hunter2+Cana":              "body ends ***",
+		"cut Hunter2+Can… and more":           "cut ***… and more",
+		"Hun... is too short a start to tell": "***... is too short a start to tell",
+		"nothing here...":                     "nothing here...",
+	} {
+		if got := r.String(in); got != want {
+			t.Errorf("String(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
