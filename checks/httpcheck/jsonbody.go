@@ -137,82 +137,73 @@ func (d *jsonParser) literal(word string, v any) (any, error) {
 }
 
 func (d *jsonParser) object(depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, errNotJSON
-	}
-	d.i++ // {
 	obj := map[string]any{}
-	d.space()
-	if d.i < len(d.b) && d.b[d.i] == '}' {
-		d.i++
-		return obj, nil
-	}
-	for {
-		d.space()
+	err := d.members(depth, '}', func() error {
 		if d.i >= len(d.b) || d.b[d.i] != '"' {
-			return nil, errNotJSON
+			return errNotJSON
 		}
 		k, err := d.str()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		d.space()
 		if d.i >= len(d.b) || d.b[d.i] != ':' {
-			return nil, errNotJSON
+			return errNotJSON
 		}
 		d.i++
 		d.space()
 		v, err := d.value(depth)
-		if err != nil {
-			return nil, err
-		}
 		obj[k.(string)] = v
-		d.space()
-		if d.i >= len(d.b) {
-			return nil, errNotJSON
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
-			return obj, nil
-		default:
-			return nil, errNotJSON
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return obj, nil
 }
 
 func (d *jsonParser) array(depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, errNotJSON
-	}
-	d.i++ // [
 	list := []any{}
+	err := d.members(depth, ']', func() error {
+		v, err := d.value(depth)
+		list = append(list, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// members reads the comma-separated members of the object or array that
+// starts at d.i and ends with end, calling member at the start of each.
+func (d *jsonParser) members(depth int, end byte, member func() error) error {
+	if depth > maxJSONDepth {
+		return errNotJSON
+	}
+	d.i++ // { or [
 	d.space()
-	if d.i < len(d.b) && d.b[d.i] == ']' {
+	if d.i < len(d.b) && d.b[d.i] == end {
 		d.i++
-		return list, nil
+		return nil
 	}
 	for {
 		d.space()
-		v, err := d.value(depth)
-		if err != nil {
-			return nil, err
+		if err := member(); err != nil {
+			return err
 		}
-		list = append(list, v)
 		d.space()
 		if d.i >= len(d.b) {
-			return nil, errNotJSON
+			return errNotJSON
 		}
 		switch d.b[d.i] {
 		case ',':
 			d.i++
-		case ']':
+		case end:
 			d.i++
-			return list, nil
+			return nil
 		default:
-			return nil, errNotJSON
+			return errNotJSON
 		}
 	}
 }

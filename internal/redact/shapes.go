@@ -11,8 +11,8 @@ import "strings"
 // maskURLPasswords masks the password of scheme://user:password@ (as the
 // expression [a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:([^@\s/]+)@).
 func maskURLPasswords(s string) string {
-	var b strings.Builder
-	last, from := 0, 0
+	m := masker{s: s}
+	from := 0
 	for {
 		i := strings.Index(s[from:], "://")
 		if i < 0 {
@@ -38,16 +38,31 @@ func maskURLPasswords(s string) string {
 		if e == pw || e >= len(s) || s[e] != '@' {
 			continue
 		}
-		b.WriteString(s[last:pw])
-		b.WriteString(Mask)
-		last = e
+		m.mask(pw, e)
 		from = e + 1
 	}
-	if last == 0 {
-		return s
+	return m.result()
+}
+
+// masker builds s with some ranges replaced by Mask, in order.
+type masker struct {
+	s    string
+	b    strings.Builder
+	last int
+}
+
+func (m *masker) mask(from, to int) {
+	m.b.WriteString(m.s[m.last:from])
+	m.b.WriteString(Mask)
+	m.last = to
+}
+
+func (m *masker) result() string {
+	if m.last == 0 {
+		return m.s
 	}
-	b.WriteString(s[last:])
-	return b.String()
+	m.b.WriteString(m.s[m.last:])
+	return m.b.String()
 }
 
 // schemeBefore reports whether the scheme characters right before k hold
@@ -69,8 +84,8 @@ func schemeBefore(s string, k int) bool {
 // maskDSNPasswords masks key=value passwords: password=secret or
 // password='se cret' (as (?i)\b(password|passwd|pwd)=('[^']*'|[^\s]+)).
 func maskDSNPasswords(s string) string {
-	var b strings.Builder
-	last, from := 0, 0
+	m := masker{s: s}
+	from := 0
 	for {
 		i := strings.IndexByte(s[from:], '=')
 		if i < 0 {
@@ -96,15 +111,10 @@ func maskDSNPasswords(s string) string {
 		if e == v {
 			continue
 		}
-		b.WriteString(s[last:v])
-		b.WriteString(Mask)
-		last, from = e, e
+		m.mask(v, e)
+		from = e
 	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return m.result()
 }
 
 // passwordKey reports whether password, passwd or pwd (any case) ends at
@@ -127,8 +137,8 @@ func maskHeaderValues(s string) string {
 	if !strings.Contains(lower, "authorization") && !strings.Contains(lower, "cookie") {
 		return s
 	}
-	var b strings.Builder
-	last, from := 0, 0
+	m := masker{s: s}
+	from := 0
 	names := headerNames{lower: lower, at: [2]int{-2, -2}}
 	for from < len(s) {
 		k, name := names.next(from)
@@ -169,15 +179,10 @@ func maskHeaderValues(s string) string {
 		if e == j {
 			continue
 		}
-		b.WriteString(s[last:j])
-		b.WriteString(Mask)
-		last, from = e, e
+		m.mask(j, e)
+		from = e
 	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+	return m.result()
 }
 
 // valueEnd is where a header value starting at j ends.
