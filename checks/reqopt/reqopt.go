@@ -26,7 +26,7 @@ import (
 // request and the TLS client options.
 type Target struct {
 	URL     string            `yaml:"url" doc:"http:// or https:// URL (required)"`
-	Headers map[string]string `yaml:"headers" doc:"request headers (a Host header sets the virtual host); sent only to the url's host, never after a redirect to another host or from https to http"`
+	Headers map[string]string `yaml:"headers" doc:"request headers (a Host header sets the virtual host); a redirect to another host or from https to http keeps only Accept, Accept-Language, Accept-Encoding, User-Agent, Content-Type, Cache-Control and Pragma"`
 	TLS     tlsopt.Options    `yaml:"tls" doc:"TLS client options for https:// URLs"`
 }
 

@@ -114,6 +114,11 @@ func (r *Redactor) once(s string) string {
 	return s
 }
 
+// minCutLen is the least length of a text whose end is taken as a cut:
+// a short value ending like a secret begins ("role: admin" against
+// "admin123") is not a cut body.
+const minCutLen = 256
+
 // maxMessageLen bounds the texts searched for cut marks: messages quote a
 // few hundred bytes; a body of megabytes full of "..." is not a message.
 const maxMessageLen = 64 << 10
@@ -130,7 +135,9 @@ func (r *Redactor) maskCutSecrets(s string) string {
 	if len(r.forms) == 0 {
 		return s
 	}
-	s, _ = r.maskPrefixBefore(s, len(s))
+	if len(s) >= minCutLen {
+		s, _ = r.maskPrefixBefore(s, len(s))
+	}
 	if len(s) > maxMessageLen {
 		return s // a body, not a message: cut only at its end
 	}

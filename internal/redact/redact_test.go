@@ -94,8 +94,9 @@ func TestFormsOfShortSecretsAreNotMasked(t *testing.T) {
 func TestCutSecrets(t *testing.T) {
 	r := New([]string{"Hunter2+Canary_7f3!x"})
 	for in, want := range map[string]string{
-		`{"a":"Bearer+Hunter2%2BCanary_7f...`: `{"a":"Bearer+***...`,
-		"body ends Hunter2+Cana":              "body ends ***",
+		`{"a":"Bearer+Hunter2%2BCanary_7f...`:     `{"a":"Bearer+***...`,
+		strings.Repeat("x", 300) + "Hunter2+Cana": strings.Repeat("x", 300) + "***",
+		"role: Hunter2":                       "role: Hunter2", // short: not a cut body
 		"cut Hunter2+Can… and more":           "cut ***… and more",
 		"Hun... is too short a start to tell": "***... is too short a start to tell",
 		"nothing here...":                     "nothing here...",
