@@ -56,6 +56,7 @@ type Probe struct {
 	// URL, headers and TLS, as in every HTTP-speaking kind. The request
 	// is sent by the kind's own HTTP/1.1 client, built for speed.
 	reqopt.Target `yaml:",inline" doc:"url, headers and tls"`
+	reqopt.Auth   `yaml:",inline" doc:"basic_auth or bearer_token, sent with every request"`
 	Method        string        `yaml:"method" doc:"HTTP method of every request"`
 	Body          string        `yaml:"body" doc:"request body sent with every request"`
 	Connections   int           `yaml:"connections" doc:"concurrent connections; closed model: each sends its next request when the last one answered; with rate: the most requests in flight at once"`
@@ -118,6 +119,9 @@ func (p *Probe) Validate() error {
 	}
 	p.url = p.ParsedURL()
 	if err := reqopt.ValidateMethod(&p.Method); err != nil {
+		return err
+	}
+	if err := p.Auth.Validate(&p.Target); err != nil {
 		return err
 	}
 

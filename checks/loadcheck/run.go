@@ -142,6 +142,7 @@ func (p *Probe) newRun() (*run, error) {
 		return nil, checks.FieldErrorf("url", "%v", err)
 	}
 	p.ApplyHeaders(req)
+	p.Auth.Apply(req)
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", "readyctl-load")
 	}
