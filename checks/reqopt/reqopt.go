@@ -216,13 +216,15 @@ func (t *Target) Transport() (*http.Transport, error) {
 }
 
 // Client is an *http.Client for o: TLS options, no keep-alives (every
-// item measures a fresh connection) and o's redirect policy.
+// item measures a fresh connection), no timeout but the request's context
+// and o's redirect policy.
 func (o *Options) Client() (*http.Client, error) {
 	tr, err := o.Transport()
 	if err != nil {
 		return nil, err
 	}
 	tr.DisableKeepAlives = true
+	tr.TLSHandshakeTimeout = 0 // the item's deadline bounds the handshake
 	return &http.Client{Transport: tr, CheckRedirect: o.CheckRedirect(&o.Target)}, nil
 }
 
