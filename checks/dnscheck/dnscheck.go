@@ -127,8 +127,13 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	}
 	obs["latency"] = rtt
 	if err != nil {
+		// The client's read deadline is the context's, and may fire a
+		// moment before the context says so: both mean no answer in time.
 		if ctx.Err() != nil {
 			return obs, fmt.Errorf("no answer from %s for %s %s: %w", server, p.Name, p.Type, ctx.Err())
+		}
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			return obs, fmt.Errorf("no answer from %s for %s %s: %w", server, p.Name, p.Type, err)
 		}
 		return obs, fmt.Errorf("ask %s for %s %s: %w", server, p.Name, p.Type, err)
 	}

@@ -183,15 +183,3 @@ func TestAuthRequiredValidate(t *testing.T) {
 		t.Errorf("POST: %v", err)
 	}
 }
-
-func TestIsCredentialName(t *testing.T) {
-	for name, want := range map[string]bool{
-		"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "X-API-Key": true,
-		"X-Auth-Token": true, "api_key": true, "access_token": true, "X-Session-ID": true, "key": true,
-		"Accept": false, "Content-Type": false, "author": false, "page": false, "X-Request-ID": false, "sort_key": false,
-	} {
-		if got := isCredentialName(name); got != want {
-			t.Errorf("isCredentialName(%q) = %v, want %v", name, got, want)
-		}
-	}
-}

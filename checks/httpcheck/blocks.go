@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/readyctl/readyctl/checks"
+	"github.com/readyctl/readyctl/checks/reqopt"
 )
 
 // response is what a block needs of one answer: status, headers and a
@@ -49,7 +50,7 @@ func newEnv(p *Probe, client *http.Client, main *response) *env {
 func (e *env) do(c *http.Client, req *http.Request) (*response, error) {
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), unwrapURLError(err))
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Redacted(), reqopt.UnwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, e.p.MaxBodyBytes))
@@ -60,39 +61,30 @@ func (e *env) do(c *http.Client, req *http.Request) (*response, error) {
 	return r, nil
 }
 
-// block is one web-security check. It records its observations in obs and
-// returns the problems it found (the target answered wrongly) and an error
-// when it could not check.
+// block is one web-security check: its YAML key, whether the item
+// enables it, its configuration check (run whether enabled or not, so
+// options that need the block are refused without it) and the check
+// itself, which records its observations in obs and returns the problems
+// it found (the target answered wrongly) and an error when it could not
+// check.
 type block struct {
-	name string
-	run  func(ctx context.Context, e *env, obs checks.Observations) ([]string, error)
+	name     string
+	enabled  func(p *Probe) bool
+	validate func(p *Probe) error
+	run      func(ctx context.Context, e *env, obs checks.Observations) ([]string, error)
 }
 
-func (p *Probe) blocks() []block {
-	var bs []block
-	if p.SecurityHeaders != "" {
-		bs = append(bs, block{"security_headers", checkSecurityHeaders})
-	}
-	if p.HTTPSRedirect {
-		bs = append(bs, block{"https_redirect", checkHTTPSRedirect})
-	}
-	if p.CORS != nil {
-		bs = append(bs, block{"cors", checkCORS})
-	}
-	if p.RequestID != nil {
-		bs = append(bs, block{"request_id", checkRequestID})
-	}
-	if p.AuthRequired {
-		bs = append(bs, block{"auth_required", checkAuthRequired})
-	}
-	if p.Injection != nil {
-		bs = append(bs, block{"injection", checkInjection})
-	}
+// blockTable is every web-security block, in the order they run. It is
+// the one list of blocks: Validate and Run both walk it.
+var blockTable = []block{
+	{"security_headers", func(p *Probe) bool { return p.SecurityHeaders != "" }, (*Probe).validateSecurityHeaders, checkSecurityHeaders},
+	{"https_redirect", func(p *Probe) bool { return p.HTTPSRedirect }, (*Probe).validateHTTPSRedirect, checkHTTPSRedirect},
+	{"cors", func(p *Probe) bool { return p.CORS != nil }, (*Probe).validateCORS, checkCORS},
+	{"request_id", func(p *Probe) bool { return p.RequestID != nil }, (*Probe).validateRequestID, checkRequestID},
+	{"auth_required", func(p *Probe) bool { return p.AuthRequired }, (*Probe).validateAuthRequired, checkAuthRequired},
+	{"injection", func(p *Probe) bool { return p.Injection != nil }, (*Probe).validateInjection, checkInjection},
 	// Last: the limit it provokes must not be seen by the other blocks.
-	if p.RateLimit != nil {
-		bs = append(bs, block{"rate_limit", checkRateLimit})
-	}
-	return bs
+	{"rate_limit", func(p *Probe) bool { return p.RateLimit != nil }, (*Probe).validateRateLimit, checkRateLimit},
 }
 
 // runBlocks runs every enabled block in turn. Problems are prefixed with
@@ -100,7 +92,10 @@ func (p *Probe) blocks() []block {
 func (p *Probe) runBlocks(ctx context.Context, e *env, obs checks.Observations) ([]string, error) {
 	var problems []string
 	var errs []error
-	for _, b := range p.blocks() {
+	for _, b := range blockTable {
+		if !b.enabled(p) {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: not run: %w", b.name, err))
 			break
@@ -137,16 +132,8 @@ func (j joinedError) Unwrap() []error { return j }
 
 // validateBlocks checks every block's configuration, without I/O.
 func (p *Probe) validateBlocks() error {
-	for _, v := range []func() error{
-		p.validateSecurityHeaders,
-		p.validateHTTPSRedirect,
-		p.validateCORS,
-		p.validateRequestID,
-		p.validateRateLimit,
-		p.validateAuthRequired,
-		p.validateInjection,
-	} {
-		if err := v(); err != nil {
+	for _, b := range blockTable {
+		if err := b.validate(p); err != nil {
 			return err
 		}
 	}
@@ -163,41 +150,20 @@ func (p *Probe) requireSafeMethod(field string) error {
 	return checks.FieldErrorf(field, "%s repeats the request, so method must be GET, HEAD or OPTIONS, not %s: readyctl never repeats a request that could change the target", field, p.Method)
 }
 
-// isCredentialName reports whether a header or query parameter name looks
-// like it carries a credential.
-func isCredentialName(name string) bool {
-	n := strings.ToLower(name)
-	switch n {
-	case "cookie", "key", "sig", "signature", "code":
-		return true
-	}
-	for _, s := range []string{"authorization", "token", "api-key", "apikey", "api_key", "secret", "session", "password", "passwd", "credential"} {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	for _, part := range strings.FieldsFunc(n, func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
-		if part == "auth" {
-			return true
-		}
-	}
-	return false
-}
-
 // stripCredentials removes everything that looks like a credential from
 // req: URL user info, credential-looking headers (Authorization, Cookie,
 // X-API-Key, ...) and credential-looking query parameters.
 func stripCredentials(req *http.Request) {
 	req.URL.User = nil
 	for k := range req.Header {
-		if isCredentialName(k) {
+		if reqopt.IsCredentialName(k) {
 			req.Header.Del(k)
 		}
 	}
 	q := req.URL.Query()
 	changed := false
 	for k := range q {
-		if isCredentialName(k) {
+		if reqopt.IsCredentialName(k) {
 			q.Del(k)
 			changed = true
 		}
@@ -213,7 +179,7 @@ func stripCredentials(req *http.Request) {
 func (p *Probe) bareRequest(ctx context.Context, method, target string, withHeaders bool) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, method, target, nil)
 	if err != nil {
-		return nil, fmt.Errorf("building request: %w", redactErr(err))
+		return nil, fmt.Errorf("building request: %w", reqopt.RedactError(err))
 	}
 	req.URL.User = nil
 	req.Header.Set("User-Agent", "readyctl")
@@ -221,7 +187,7 @@ func (p *Probe) bareRequest(ctx context.Context, method, target string, withHead
 		switch {
 		case strings.EqualFold(k, "host"):
 			req.Host = v
-		case withHeaders && !isCredentialName(k):
+		case withHeaders && !reqopt.IsCredentialName(k):
 			req.Header.Set(k, v)
 		}
 	}

@@ -18,12 +18,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/readyctl/readyctl/checks"
-	"github.com/readyctl/readyctl/checks/tlsopt"
+	"github.com/readyctl/readyctl/checks/reqopt"
 )
 
 //go:embed example.yaml
@@ -39,27 +38,16 @@ func init() {
 	})
 }
 
-// BasicAuth is the `basic_auth:` block.
-type BasicAuth struct {
-	Username string `yaml:"username" doc:"user name"`
-	Password string `yaml:"password" doc:"password, usually ${env:NAME}"`
-}
-
 // Probe is the `http:` block of an item.
 type Probe struct {
-	URL             string            `yaml:"url" doc:"http:// or https:// URL (required)"`
-	Method          string            `yaml:"method" doc:"request method"`
-	Headers         map[string]string `yaml:"headers" doc:"request headers"`
-	Body            string            `yaml:"body" doc:"request body"`
-	JSON            any               `yaml:"json" doc:"request body as JSON (sets Content-Type); excludes body"`
-	BasicAuth       *BasicAuth        `yaml:"basic_auth" doc:"HTTP basic authentication"`
-	BearerToken     string            `yaml:"bearer_token" doc:"sent as Authorization: Bearer TOKEN"`
-	FollowRedirects bool              `yaml:"follow_redirects" doc:"follow 3xx redirects"`
-	MaxRedirects    int               `yaml:"max_redirects" doc:"redirects to follow at most"`
-	TLS             tlsopt.Options    `yaml:"tls" doc:"TLS client options"`
-	MaxBodyBytes    int64             `yaml:"max_body_bytes" doc:"read at most this many bytes of the body"`
-	Status          StatusSpec        `yaml:"status" doc:"allowed status: a code, a class such as \"2xx\", or a list"`
-	MaxLatency      time.Duration     `yaml:"max_latency" doc:"fail when the response takes longer (0 = no limit)"`
+	// URL, method, headers, credentials, TLS, redirects and body cap are
+	// the options every HTTP-speaking kind shares.
+	reqopt.Options `yaml:",inline" doc:"url, method, headers, credentials, tls, redirects and body cap"`
+
+	Body       string        `yaml:"body" doc:"request body"`
+	JSON       any           `yaml:"json" doc:"request body as JSON (sets Content-Type); excludes body"`
+	Status     StatusSpec    `yaml:"status" doc:"allowed status: a code, a class such as \"2xx\", or a list"`
+	MaxLatency time.Duration `yaml:"max_latency" doc:"fail when the response takes longer (0 = no limit)"`
 
 	// Web-security blocks: all opt-in, combinable, checked after the main
 	// request; each lives in its own file.
@@ -77,47 +65,21 @@ type Probe struct {
 // New returns a Probe with its defaults.
 func New() *Probe {
 	return &Probe{
-		Method:          http.MethodGet,
-		FollowRedirects: true,
-		MaxRedirects:    10,
-		MaxBodyBytes:    1 << 20,
-		Status:          StatusSpec{"2xx"},
+		Options: reqopt.Defaults(),
+		Status:  StatusSpec{"2xx"},
 	}
 }
 
 // Validate checks the configuration without I/O.
 func (p *Probe) Validate() error {
-	if p.URL == "" {
-		return checks.FieldErrorf("url", "url is required")
+	if err := p.Options.Validate(); err != nil {
+		return err
 	}
-	u, err := url.Parse(p.URL)
-	if err != nil {
-		return checks.FieldErrorf("url", "bad url: %v", redactErr(err))
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return checks.FieldErrorf("url", "url %q: scheme must be http or https", u.Redacted())
-	}
-	if u.Host == "" {
-		return checks.FieldErrorf("url", "url %q has no host", u.Redacted())
-	}
-	p.Method = strings.ToUpper(p.Method)
 	if p.Body != "" && p.JSON != nil {
 		return checks.FieldErrorf("json", "body and json are mutually exclusive")
 	}
-	if p.BasicAuth != nil && p.BearerToken != "" {
-		return checks.FieldErrorf("bearer_token", "basic_auth and bearer_token are mutually exclusive")
-	}
-	if p.MaxRedirects < 0 {
-		return checks.FieldErrorf("max_redirects", "must be 0 or more")
-	}
-	if p.MaxBodyBytes <= 0 {
-		return checks.FieldErrorf("max_body_bytes", "must be greater than 0")
-	}
 	if len(p.Status) == 0 {
 		return checks.FieldErrorf("status", "at least one status is required")
-	}
-	if err := p.TLS.Validate(); err != nil {
-		return checks.FieldErrorf("tls", "%v", err)
 	}
 	return p.validateBlocks()
 }
@@ -125,7 +87,7 @@ func (p *Probe) Validate() error {
 // Run sends the request and observes the response.
 func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	obs := checks.Observations{}
-	client, err := p.client()
+	client, err := p.Client()
 	if err != nil {
 		return obs, err
 	}
@@ -137,7 +99,7 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		return obs, fmt.Errorf("%s %s: %w", p.Method, redactURL(p.URL), unwrapURLError(err))
+		return obs, fmt.Errorf("%s %s: %w", p.Method, reqopt.RedactURL(p.URL), reqopt.UnwrapURLError(err))
 	}
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, p.MaxBodyBytes))
 	latency := time.Since(start)
@@ -152,12 +114,18 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	obs["headers"] = headers
 	obs["body"] = string(body)
 	obs["json"] = nil
-	var parsed any
-	if len(body) > 0 && json.Unmarshal(body, &parsed) == nil {
-		obs["json"] = parsed
-	}
 	if readErr != nil {
 		return obs, fmt.Errorf("reading response body: %w", readErr)
+	}
+	afterRead()
+	// Parsing a body of many megabytes (max_body_bytes raised) takes
+	// seconds: it runs under the attempt's deadline like the request.
+	parsed, err := parseJSON(ctx, body)
+	if err != nil && !errors.Is(err, errNotJSON) {
+		return obs, fmt.Errorf("%s of body read, then %w", fmtBytes(len(body)), err)
+	}
+	if err == nil {
+		obs["json"] = parsed
 	}
 	var problems []string
 	if !p.Status.Match(resp.StatusCode) {
@@ -181,30 +149,6 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	return obs, nil
 }
 
-func (p *Probe) client() (*http.Client, error) {
-	tlsCfg, err := p.TLS.Config()
-	if err != nil {
-		return nil, err
-	}
-	transport := &http.Transport{
-		Proxy:             http.ProxyFromEnvironment,
-		TLSClientConfig:   tlsCfg,
-		DisableKeepAlives: true,
-		ForceAttemptHTTP2: true,
-	}
-	c := &http.Client{Transport: transport}
-	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if !p.FollowRedirects {
-			return http.ErrUseLastResponse
-		}
-		if len(via) > p.MaxRedirects {
-			return fmt.Errorf("stopped after %d redirects (max_redirects)", p.MaxRedirects)
-		}
-		return nil
-	}
-	return c, nil
-}
-
 func (p *Probe) request(ctx context.Context) (*http.Request, error) {
 	var body io.Reader
 	contentType := ""
@@ -218,26 +162,12 @@ func (p *Probe) request(ctx context.Context) (*http.Request, error) {
 	case p.Body != "":
 		body = strings.NewReader(p.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, p.Method, p.URL, body)
+	req, err := p.NewRequest(ctx, body)
 	if err != nil {
-		return nil, fmt.Errorf("building request: %w", redactErr(err))
+		return nil, err
 	}
-	req.Header.Set("User-Agent", "readyctl")
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
-	}
-	for k, v := range p.Headers {
-		if strings.EqualFold(k, "host") {
-			req.Host = v
-			continue
-		}
-		req.Header.Set(k, v)
-	}
-	switch {
-	case p.BasicAuth != nil:
-		req.SetBasicAuth(p.BasicAuth.Username, p.BasicAuth.Password)
-	case p.BearerToken != "":
-		req.Header.Set("Authorization", "Bearer "+p.BearerToken)
 	}
 	return req, nil
 }
@@ -264,31 +194,6 @@ func jsonCompatible(v any) any {
 		return x
 	}
 	return v
-}
-
-// unwrapURLError drops *url.Error's "Get URL:" prefix (it may carry a
-// password) while keeping the cause for classification.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-func redactErr(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	return err
-}
-
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	return s
 }
 
 var _ checks.Probe = (*Probe)(nil)

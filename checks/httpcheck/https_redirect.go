@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/readyctl/readyctl/checks"
+	"github.com/readyctl/readyctl/checks/reqopt"
 )
 
 func (p *Probe) validateHTTPSRedirect() error {
@@ -23,7 +24,7 @@ func (p *Probe) validateHTTPSRedirect() error {
 	if p.HTTPURL != "" {
 		u, err := url.Parse(p.HTTPURL)
 		if err != nil {
-			return checks.FieldErrorf("http_url", "bad http_url: %v", redactErr(err))
+			return checks.FieldErrorf("http_url", "bad http_url: %v", reqopt.ParseErrorShape(err))
 		}
 		if u.Scheme != "http" || u.Host == "" {
 			return checks.FieldErrorf("http_url", "http_url %q must be an http:// URL with a host", u.Redacted())
@@ -84,7 +85,7 @@ func checkHTTPSRedirect(ctx context.Context, e *env, obs checks.Observations) ([
 		}
 		// The host answered the main request, so a plain-http port that
 		// refuses or drops is an answer too: nobody gets redirected.
-		return []string{fmt.Sprintf("%s did not answer (%v); want a 301 or 308 redirect to https", shown, unwrapURLError(err))}, nil
+		return []string{fmt.Sprintf("%s did not answer (%v); want a 301 or 308 redirect to https", shown, reqopt.UnwrapURLError(err))}, nil
 	}
 	o["status"] = resp.Status
 	loc := resp.Header.Get("Location")

@@ -36,16 +36,14 @@
 package loadcheck
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/readyctl/readyctl/checks"
-	"github.com/readyctl/readyctl/checks/tlsopt"
+	"github.com/readyctl/readyctl/checks/reqopt"
 )
 
 // Defaults of the kind, shown by `readyctl probes load`.
@@ -62,20 +60,21 @@ const (
 
 // Probe is the `load:` block of a checklist item.
 type Probe struct {
-	URL         string            `yaml:"url" doc:"http:// or https:// URL every request goes to"`
-	Method      string            `yaml:"method" doc:"HTTP method of every request"`
-	Headers     map[string]string `yaml:"headers" doc:"request headers (a Host header sets the virtual host)"`
-	Body        string            `yaml:"body" doc:"request body sent with every request"`
-	TLS         tlsopt.Options    `yaml:"tls" doc:"TLS client options for https:// URLs"`
-	Connections int               `yaml:"connections" doc:"concurrent connections; closed model: each sends its next request when the last one answered; with rate: the most requests in flight at once"`
-	Duration    time.Duration     `yaml:"duration" doc:"how long to measure, after warmup (exactly one of duration and requests)"`
-	Requests    int               `yaml:"requests" doc:"measure exactly this many requests instead of a duration"`
-	Rate        float64           `yaml:"rate" doc:"open model: requests per second due on a fixed schedule, sent on up to connections at once; latency counts from the time a request was due, so a stall is not hidden, and due requests that found no free connection by the end are errors (\"dropped\"); 0 = closed model"`
-	Warmup      time.Duration     `yaml:"warmup" doc:"load sent before measuring starts; not recorded (it comes on top of duration or requests)"`
-	Timeout     time.Duration     `yaml:"timeout" doc:"per-request timeout, from connecting to the end of the body; a request that times out is an error and its wait is recorded as its latency"`
-	OKStatus    StatusList        `yaml:"ok_status" doc:"statuses that count as success: codes, classes like \"2xx\" or ranges like \"200-399\" (default: any status below 500)"`
-	Thresholds  []string          `yaml:"thresholds" doc:"pass/fail criteria in k6's grammar: \"p(95) < 2s\", \"p99 < 3s\", \"avg|med|min|max < 500ms\", \"error_rate < 0.01\" (or 1%), \"rps > 200\" (rps counts answered requests only); operators < <= > >= == !=; a bare latency number is milliseconds; without a threshold on error_rate or errors, error_rate <= 1% applies"`
-	MaxDuration time.Duration     `yaml:"max_duration" doc:"safety guard: warmup plus duration (or requests at rate) longer than this is refused; a requests run is stopped at it"`
+	// URL, headers and TLS, as in every HTTP-speaking kind. The request
+	// is sent by the kind's own HTTP/1.1 client, built for speed.
+	reqopt.Target `yaml:",inline" doc:"url, headers and tls"`
+	reqopt.Auth   `yaml:",inline" doc:"basic_auth or bearer_token, sent with every request"`
+	Method        string        `yaml:"method" doc:"HTTP method of every request"`
+	Body          string        `yaml:"body" doc:"request body sent with every request"`
+	Connections   int           `yaml:"connections" doc:"concurrent connections; closed model: each sends its next request when the last one answered; with rate: the most requests in flight at once"`
+	Duration      time.Duration `yaml:"duration" doc:"how long to measure, after warmup (exactly one of duration and requests)"`
+	Requests      int           `yaml:"requests" doc:"measure exactly this many requests instead of a duration"`
+	Rate          float64       `yaml:"rate" doc:"open model: requests per second due on a fixed schedule, sent on up to connections at once; latency counts from the time a request was due, so a stall is not hidden, and due requests that found no free connection by the end are errors (\"dropped\"); 0 = closed model"`
+	Warmup        time.Duration `yaml:"warmup" doc:"load sent before measuring starts; not recorded (it comes on top of duration or requests)"`
+	Timeout       time.Duration `yaml:"timeout" doc:"per-request timeout, from connecting to the end of the body; a request that times out is an error and its wait is recorded as its latency"`
+	OKStatus      StatusList    `yaml:"ok_status" doc:"statuses that count as success: codes, classes like \"2xx\" or ranges like \"200-399\" (default: any status below 500)"`
+	Thresholds    []string      `yaml:"thresholds" doc:"pass/fail criteria in k6's grammar: \"p(95) < 2s\", \"p99 < 3s\", \"avg|med|min|max < 500ms\", \"error_rate < 0.01\" (or 1%), \"rps > 200\" (rps counts answered requests only); operators < <= > >= == !=; a bare latency number is milliseconds; without a threshold on error_rate or errors, error_rate <= 1% applies"`
+	MaxDuration   time.Duration `yaml:"max_duration" doc:"safety guard: warmup plus duration (or requests at rate) longer than this is refused; a requests run is stopped at it"`
 
 	url        *url.URL
 	okStatus   statusMatcher
@@ -123,37 +122,15 @@ const example = `- id: load-gate
 // Validate checks the configuration and parses thresholds and statuses,
 // without any I/O.
 func (p *Probe) Validate() error {
-	if p.URL == "" {
-		return checks.FieldErrorf("url", "url is required")
+	if err := p.Target.Validate(); err != nil {
+		return err
 	}
-	u, err := url.Parse(p.URL)
-	if err != nil {
-		return checks.FieldErrorf("url", "not a URL: %v", errors.Unwrap(err))
+	p.url = p.ParsedURL()
+	if err := reqopt.ValidateMethod(&p.Method); err != nil {
+		return err
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return checks.FieldErrorf("url", "scheme must be http or https, not %q", u.Scheme)
-	}
-	if u.Host == "" {
-		return checks.FieldErrorf("url", "%s has no host", u.Redacted())
-	}
-	p.url = u
-
-	if p.Method == "" {
-		p.Method = defaultMethod
-	}
-	if !isToken(p.Method) {
-		return checks.FieldErrorf("method", "%q is not an HTTP method", p.Method)
-	}
-	for name, v := range p.Headers {
-		if !isToken(name) {
-			return checks.FieldErrorf("headers", "%q is not a valid header name", name)
-		}
-		if strings.ContainsAny(v, "\r\n") {
-			return checks.FieldErrorf("headers", "value of %s contains a line break", name)
-		}
-	}
-	if err := p.TLS.Validate(); err != nil {
-		return checks.FieldErrorf("tls", "%v", err)
+	if err := p.Auth.Validate(&p.Target); err != nil {
+		return err
 	}
 
 	switch {
@@ -233,20 +210,6 @@ func (p *Probe) plannedLength() (time.Duration, bool) {
 		return p.Warmup + time.Duration(float64(p.Requests)/p.Rate*float64(time.Second)), true
 	}
 	return 0, false
-}
-
-// isToken reports whether s is an RFC 9110 token (method or header name).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 var _ checks.Probe = (*Probe)(nil)

@@ -141,13 +141,8 @@ func (p *Probe) newRun() (*run, error) {
 	if err != nil {
 		return nil, checks.FieldErrorf("url", "%v", err)
 	}
-	for k, v := range p.Headers {
-		if http.CanonicalHeaderKey(k) == "Host" {
-			req.Host = v
-			continue
-		}
-		req.Header.Set(k, v)
-	}
+	p.ApplyHeaders(req)
+	p.Auth.Apply(req)
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", "readyctl-load")
 	}

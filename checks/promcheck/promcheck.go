@@ -12,13 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/readyctl/readyctl/checks"
-	"github.com/readyctl/readyctl/checks/tlsopt"
+	"github.com/readyctl/readyctl/checks/reqopt"
 )
 
 func init() {
@@ -48,13 +47,13 @@ const example = `- id: api-error-rate
 
 // Probe is the `prometheus:` block of a checklist item.
 type Probe struct {
-	URL             string            `yaml:"url" doc:"base URL of the Prometheus server (or Thanos/Mimir query frontend), without /api/v1"`
-	BearerToken     string            `yaml:"bearer_token" doc:"sent as Authorization: Bearer; use ${env:NAME} to keep it out of the file"`
-	BearerTokenFile string            `yaml:"bearer_token_file" doc:"file holding the bearer token, read on every run (e.g. a Kubernetes service account token)"`
-	BasicAuth       *BasicAuth        `yaml:"basic_auth" doc:"HTTP basic auth"`
-	Headers         map[string]string `yaml:"headers" doc:"extra request headers, e.g. X-Scope-OrgID for a multi-tenant Mimir or Cortex"`
-	TLS             tlsopt.Options    `yaml:"tls" doc:"TLS client options for an https url"`
-	Timeout         time.Duration     `yaml:"timeout" doc:"limit for each HTTP request, also sent to Prometheus as the query timeout; the item's timeout bounds the whole probe"`
+	// URL (the base URL, without /api/v1), headers (e.g. X-Scope-OrgID
+	// for a multi-tenant Mimir or Cortex), TLS and credentials, as in
+	// every HTTP-speaking kind.
+	reqopt.Target   `yaml:",inline" doc:"url, headers and tls, shared with every HTTP-speaking kind"`
+	reqopt.Auth     `yaml:",inline" doc:"basic_auth or bearer_token"`
+	BearerTokenFile string        `yaml:"bearer_token_file" doc:"file holding the bearer token, read on every run (e.g. a Kubernetes service account token)"`
+	Timeout         time.Duration `yaml:"timeout" doc:"limit for each HTTP request, also sent to Prometheus as the query timeout; the item's timeout bounds the whole probe"`
 
 	Query          string      `yaml:"query" doc:"PromQL expression, sent as written (after interpolation); observations query, result, value, series"`
 	Range          *RangeQuery `yaml:"range" doc:"make query a range query over the last window; result then holds every sample of every series"`
@@ -65,12 +64,6 @@ type Probe struct {
 	Alerts         *Alerts     `yaml:"alerts" doc:"no unexpected alert may be firing; observation alerts"`
 	Ready          bool        `yaml:"ready" doc:"GET /-/ready must answer 200; observation ready"`
 	MaxBytes       int64       `yaml:"max_bytes" doc:"most bytes read from each answer, default 8 MiB; a larger answer (or a result of more than 10000 series) is an error with reason too_large"`
-}
-
-// BasicAuth is HTTP basic authentication.
-type BasicAuth struct {
-	Username string `yaml:"username" doc:"user name"`
-	Password string `yaml:"password" doc:"password; use ${env:NAME} to keep it out of the file"`
 }
 
 // RangeQuery turns the query into a range query ending now.
@@ -119,41 +112,23 @@ const maxRangePoints = 11000
 
 // Validate checks the configuration without I/O.
 func (p *Probe) Validate() error {
-	if p.URL == "" {
-		return checks.FieldErrorf("url", "url is required")
+	if err := p.Target.Validate(); err != nil {
+		return err
 	}
-	u, err := url.Parse(p.URL)
-	if err != nil {
-		return checks.FieldErrorf("url", "not a URL: %v", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return checks.FieldErrorf("url", "scheme must be http or https, got %q", u.Scheme)
-	}
-	if u.Host == "" {
-		return checks.FieldErrorf("url", "%s has no host", u.Redacted())
-	}
+	u := p.ParsedURL()
 	if u.RawQuery != "" || u.Fragment != "" {
 		return checks.FieldErrorf("url", "give the base URL without ?query or #fragment")
 	}
-	auths := 0
-	for _, set := range []bool{p.BearerToken != "", p.BearerTokenFile != "", p.BasicAuth != nil, u.User != nil} {
-		if set {
-			auths++
-		}
+	if err := p.Auth.Validate(&p.Target); err != nil {
+		return err
 	}
-	if auths > 1 {
-		return checks.FieldErrorf("url", "use only one of bearer_token, bearer_token_file, basic_auth and user:password in url")
-	}
-	if p.BasicAuth != nil && p.BasicAuth.Username == "" {
-		return checks.FieldErrorf("basic_auth.username", "username is required")
+	if p.BearerTokenFile != "" && (p.BearerToken != "" || p.BasicAuth != nil || u.User != nil) {
+		return checks.FieldErrorf("bearer_token_file", "use only one of bearer_token, bearer_token_file, basic_auth and user:password in url")
 	}
 	for name := range p.Headers {
 		if strings.EqualFold(name, "Authorization") {
 			return checks.FieldErrorf("headers", "set Authorization with bearer_token or basic_auth, so it is redacted")
 		}
-	}
-	if err := p.TLS.Validate(); err != nil {
-		return checks.FieldErrorf("tls", "%v", err)
 	}
 	if p.Timeout < 0 {
 		return checks.FieldErrorf("timeout", "must not be negative")
@@ -269,74 +244,43 @@ func (p *Probe) requestError(ctx context.Context, what string, err error) error 
 }
 
 // client builds the API client. base is the redacted URL for messages.
+// Credentials and headers are added by the transport, only to requests
+// for the configured origin: client_golang builds its own requests and
+// its client follows redirects.
 func (p *Probe) client() (promAPI, *http.Client, string, error) {
-	u, err := url.Parse(p.URL)
-	if err != nil {
-		return nil, nil, "", fmt.Errorf("url: %w", err)
-	}
-	auth := authTransport{headers: p.Headers}
+	u := p.ParsedURL()
+	auth := p.Auth
 	switch {
-	case p.BearerToken != "":
-		auth.authorization = "Bearer " + p.BearerToken
 	case p.BearerTokenFile != "":
 		b, err := os.ReadFile(p.BearerTokenFile)
 		if err != nil {
 			return nil, nil, "", fmt.Errorf("bearer_token_file: %w", err)
 		}
-		auth.authorization = "Bearer " + strings.TrimSpace(string(b))
-	case p.BasicAuth != nil:
-		auth.user, auth.password, auth.basic = p.BasicAuth.Username, p.BasicAuth.Password, true
+		auth.BearerToken = strings.TrimSpace(string(b))
 	case u.User != nil:
 		pw, _ := u.User.Password()
-		auth.user, auth.password, auth.basic = u.User.Username(), pw, true
+		auth.BasicAuth = &reqopt.BasicAuth{Username: u.User.Username(), Password: pw}
 	}
 	base := u.Redacted()
 	u.User = nil // credentials go in a header, never in a URL an error may print
 
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if u.Scheme == "https" {
-		cfg, err := p.TLS.Config()
-		if err != nil {
-			return nil, nil, "", err
-		}
-		tr.TLSClientConfig = cfg
+	tr, err := p.Transport()
+	if err != nil {
+		return nil, nil, "", err
 	}
-	auth.next = tr
-	hc := &http.Client{Transport: &auth}
+	follow := reqopt.Redirects{FollowRedirects: true, MaxRedirects: 10}
+	hc := &http.Client{
+		Transport: reqopt.SignedTransport(tr, u, func(req *http.Request) {
+			p.ApplyHeaders(req)
+			auth.Apply(req)
+		}),
+		CheckRedirect: follow.CheckRedirect(&p.Target),
+	}
 	c, err := newClient(u.String(), hc, p.maxBytes())
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("url: %w", err)
+		return nil, nil, "", fmt.Errorf("url: %w", reqopt.RedactError(err))
 	}
 	return c, hc, base, nil
-}
-
-type authTransport struct {
-	next          http.RoundTripper
-	headers       map[string]string
-	authorization string
-	basic         bool
-	user          string
-	password      string
-}
-
-func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	req = req.Clone(req.Context())
-	for k, v := range t.headers {
-		req.Header.Set(k, v)
-	}
-	switch {
-	case t.authorization != "":
-		req.Header.Set("Authorization", t.authorization)
-	case t.basic:
-		req.SetBasicAuth(t.user, t.password)
-	}
-	return t.next.RoundTrip(req)
-}
-
-func (t *authTransport) CloseIdleConnections() {
-	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
 }
 
 var _ checks.Probe = (*Probe)(nil)
