@@ -5,6 +5,7 @@ package all
 import (
 	_ "github.com/readyctl/readyctl/checks/httpcheck"
 	_ "github.com/readyctl/readyctl/checks/loadcheck"
+	_ "github.com/readyctl/readyctl/checks/mcpcheck"
 	_ "github.com/readyctl/readyctl/checks/pgcheck"
 	_ "github.com/readyctl/readyctl/checks/promcheck"
 	_ "github.com/readyctl/readyctl/checks/redischeck"
