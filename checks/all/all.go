@@ -7,6 +7,7 @@ import (
 	_ "github.com/readyctl/readyctl/checks/execcheck"
 	_ "github.com/readyctl/readyctl/checks/httpcheck"
 	_ "github.com/readyctl/readyctl/checks/loadcheck"
+	_ "github.com/readyctl/readyctl/checks/mcpcheck"
 	_ "github.com/readyctl/readyctl/checks/pgcheck"
 	_ "github.com/readyctl/readyctl/checks/promcheck"
 	_ "github.com/readyctl/readyctl/checks/redischeck"
