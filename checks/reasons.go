@@ -27,6 +27,7 @@ const (
 	ReasonNotSelected         = "not_selected"
 	ReasonDependency          = "dependency"
 	ReasonIntrusiveNotAllowed = "intrusive_not_allowed"
+	ReasonUnavailable         = "unavailable" // the probe cannot run here (checks.Unavailable)
 
 	// Sign-offs.
 	ReasonSignoffMissing      = "signoff_missing"

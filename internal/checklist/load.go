@@ -58,6 +58,9 @@ type fileSpec struct {
 	Defaults     Defaults                     `yaml:"defaults"`
 	Sections     []yaml.Node                  `yaml:"sections"`
 	Signoff      yaml.Node                    `yaml:"signoff"`
+	// IntrusiveEnvironments are the environments where intrusive probes
+	// (load, rate-limit bursts, injection canaries) may run.
+	IntrusiveEnvironments []string `yaml:"intrusive_environments"`
 }
 
 type sectionSpec struct {
@@ -81,6 +84,7 @@ type itemSpec struct {
 	Retries     *int           `yaml:"retries"`
 	RetryDelay  *time.Duration `yaml:"retry_delay"`
 	DependsOn   []string       `yaml:"depends_on"`
+	Exclusive   *bool          `yaml:"exclusive"`
 }
 
 // ItemFields are the keys every item may have besides its kind key.
@@ -140,6 +144,7 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 		l.errAt(valueNode(root, "version"), 0, fmt.Sprintf("unsupported version %d: this readyctl reads version 1", *spec.Version))
 	}
 	c.Name = spec.Name
+	c.IntrusiveEnvironments = spec.IntrusiveEnvironments
 	c.Defaults = Defaults{Timeout: 10 * time.Second, RetryDelay: time.Second, Severity: Critical}
 	if d := spec.Defaults; true {
 		if d.Timeout > 0 {
@@ -283,6 +288,7 @@ func (l *loader) loadItem(n *yaml.Node, c *Checklist, sec *Section, ids map[stri
 		}
 		it.Timeout = *spec.Timeout
 	}
+	it.exclusive = spec.Exclusive
 	if spec.Retries != nil {
 		it.Retries = *spec.Retries
 		l.checkRetries(valueNode(n, "retries"), it.Retries)
@@ -376,6 +382,13 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 		return
 	}
 	it.Probe = p
+	// Load is exclusive unless the item says otherwise: concurrent items
+	// would measure each other's noise.
+	if it.exclusive != nil {
+		it.Exclusive = *it.exclusive
+	} else if ex, ok := p.(checks.Exclusive); ok {
+		it.Exclusive = ex.Exclusive()
+	}
 }
 
 func (l *loader) checkDependencies(c *Checklist, ids map[string]*yaml.Node) {

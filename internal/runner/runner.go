@@ -39,6 +39,9 @@ type Options struct {
 	Signoffs    Signoffs      // nil = every manual item is pending
 	Logger      *slog.Logger  // nil = discard
 	Now         func() time.Time
+	// AllowIntrusive lets probes that send load or attack-like traffic
+	// (checks.Intrusive) run; otherwise they are skipped, non-blocking.
+	AllowIntrusive bool
 }
 
 // Signoffs decides what people have signed: manual items, waivers of
@@ -81,6 +84,9 @@ type run struct {
 	cl       *checklist.Checklist
 	opts     Options
 	redactor *redact.Redactor
+	// alone is held shared by every running probe and exclusively by an
+	// exclusive item: it waits for what runs and holds back the rest.
+	alone sync.RWMutex
 }
 
 func (r *run) do(parent context.Context) *report.Report {
@@ -264,10 +270,24 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 		}
 		return res
 	}
+	if reason, msg, skip := r.gate(it); skip {
+		res.Status, res.Reason, res.Message = report.Skip, reason, msg
+		return res
+	}
 	select {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
 	case <-ctx.Done():
+		return r.notStarted(ctx, res)
+	}
+	if it.Exclusive {
+		r.alone.Lock()
+		defer r.alone.Unlock()
+	} else {
+		r.alone.RLock()
+		defer r.alone.RUnlock()
+	}
+	if ctx.Err() != nil {
 		return r.notStarted(ctx, res)
 	}
 	r.opts.Observer.ItemStarted(it.ID)
@@ -298,6 +318,19 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 	}
 	r.opts.Logger.Debug("item finished", "item", it.ID, "status", res.Status, "reason", res.Reason, "duration_ms", res.DurationMS)
 	return res
+}
+
+// gate says why a probe must not run at all: it cannot run here, or it
+// is intrusive and the environment has not opted in.
+func (r *run) gate(it *checklist.Item) (reason, msg string, skip bool) {
+	if u, ok := it.Probe.(checks.Unavailable); ok {
+		return checks.ReasonUnavailable, u.Unavailable(), true
+	}
+	if in, ok := it.Probe.(checks.Intrusive); ok && in.Intrusive() && !r.opts.AllowIntrusive {
+		env := r.cl.Environment
+		return checks.ReasonIntrusiveNotAllowed, fmt.Sprintf("sends load or attack-like traffic, and environment %q has not opted in: add it to intrusive_environments in the checklist, or run check --allow-intrusive", env), true
+	}
+	return "", "", false
 }
 
 // attempt runs the probe once under the item's timeout and classifies the
