@@ -38,6 +38,9 @@ type CheckOptions struct {
 	NoColor     bool
 	Verbose     bool
 	Pushgateway string
+	// AllowIntrusive runs load, rate-limit bursts and injection canaries
+	// whatever the checklist's intrusive_environments says.
+	AllowIntrusive bool
 
 	signoffs runner.Signoffs // set by checkRun; nil = no sign-offs (demo)
 }
@@ -85,18 +88,19 @@ func checkOptions(f *Factory, cmd *cobra.Command) (*CheckOptions, error) {
 	v := f.Config
 	o := &CheckOptions{
 		IO: f.IO, LookupEnv: f.LookupEnv,
-		Only:        list(stringsSetting(f, cmd, "only")),
-		Tags:        list(stringsSetting(f, cmd, "tags")),
-		Phase:       v.GetString("phase"),
-		Format:      v.GetString("format"),
-		Concurrency: v.GetInt("concurrency"),
-		Timeout:     v.GetDuration("timeout"),
-		FailOn:      v.GetString("fail-on"),
-		SignoffDir:  v.GetString("signoffs"),
-		Wait:        v.GetDuration("wait"),
-		NoColor:     v.GetBool("no-color"),
-		Verbose:     v.GetBool("verbose"),
-		Pushgateway: v.GetString("pushgateway"),
+		Only:           list(stringsSetting(f, cmd, "only")),
+		Tags:           list(stringsSetting(f, cmd, "tags")),
+		Phase:          v.GetString("phase"),
+		Format:         v.GetString("format"),
+		Concurrency:    v.GetInt("concurrency"),
+		Timeout:        v.GetDuration("timeout"),
+		FailOn:         v.GetString("fail-on"),
+		SignoffDir:     v.GetString("signoffs"),
+		Wait:           v.GetDuration("wait"),
+		NoColor:        v.GetBool("no-color"),
+		Verbose:        v.GetBool("verbose"),
+		Pushgateway:    v.GetString("pushgateway"),
+		AllowIntrusive: v.GetBool("allow-intrusive"),
 	}
 	var err error
 	if o.File, o.Env, o.Vars, err = checklistSettings(f, cmd); err != nil {
@@ -153,6 +157,7 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 		Concurrency: o.Concurrency, Timeout: o.Timeout,
 		Only: o.Only, Tags: o.Tags, Phase: o.Phase, Wait: o.Wait, FailOn: o.FailOn,
 		Observer: observer, Logger: logger, Signoffs: o.signoffs,
+		AllowIntrusive: o.AllowIntrusive || cl.IntrusiveAllowed(),
 	})
 	if stopper, ok := observer.(interface{ Stop() }); ok {
 		stopper.Stop() // clear the progress line before the report
@@ -247,4 +252,5 @@ func addRunFlags(fs *pflag.FlagSet) {
 	fs.Bool("no-color", false, "no colours, even on a terminal")
 	fs.BoolP("verbose", "v", false, "log each attempt on stderr and show every observation")
 	fs.String("pushgateway", "", "push the run's metrics to this Prometheus Pushgateway URL (job readyctl)")
+	fs.Bool("allow-intrusive", false, "run load, rate-limit bursts and injection canaries even if the environment is not in intrusive_environments")
 }

@@ -2,57 +2,138 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/readyctl/readyctl"
 	"github.com/readyctl/readyctl/internal/checklist"
 	"github.com/readyctl/readyctl/internal/demo"
+	"github.com/readyctl/readyctl/internal/demo/platform"
+	"github.com/readyctl/readyctl/internal/signoff"
 )
 
-// NewCmdDemo builds `readyctl demo`: a real run against loopback services
-// it starts itself, to see readyctl work with no set-up.
+// NewCmdDemo builds `readyctl demo`: the repository's checklist.yaml
+// against a reference platform it starts on loopback.
 func NewCmdDemo(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Start demo services on loopback and check them with a built-in checklist",
-		Long: `Start five small HTTP services on 127.0.0.1 (auth, core, MCP, analytics, gateway)
-and run the built-in demo checklist against them, exactly as 'readyctl check'
-would. One warning item fails on purpose and a manual item waits for a
-sign-off; neither blocks, so the verdict is ready and the exit code 0.`,
+		Short: "Check the shipped checklist against a reference platform started on loopback",
+		Long: `Start, on 127.0.0.1 only, a platform shaped like the seed's: auth, core, MCP,
+analytics and gateway stand-ins, a Grafana stand-in, a TLS front on a CA made
+for the run, and real PostgreSQL (primary and replica), Redis, Prometheus and
+Pushgateway from their binaries. Then run the shipped checklist.yaml (the same
+file, embedded) against it, with its variables pointed at the platform, exactly
+as 'readyctl check' would. Every automated item passes; the manual items are
+signed by demo identities generated for this run (in real use, people sign),
+so the verdict is READY and the exit code 0.
+
+--fault NAME starts the same platform with one thing wrong, to see what the
+checklist reports then (NOT READY, exit 1); --list-faults names the faults.
+Servers whose binary is missing are not started: their items are skipped,
+and the demo says what to install.`,
 		Example: `  readyctl demo
-  readyctl demo --format json
+  readyctl demo --fault cert-expiring
+  readyctl demo --list-faults
+  readyctl demo --format json -o junit=demo.xml
   readyctl demo --print-checklist > checklist.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			bindFlags(f, cmd)
 			if f.Config.GetBool("print-checklist") {
-				_, err := f.IO.Out.Write(demo.Checklist)
+				_, err := f.IO.Out.Write(readyctl.Checklist)
 				return err
+			}
+			if f.Config.GetBool("list-faults") {
+				tw := tabwriter.NewWriter(f.IO.Out, 0, 4, 2, ' ', 0)
+				for _, ft := range platform.Faults {
+					fmt.Fprintf(tw, "%s\t%s\n", ft.Name, ft.Doc)
+				}
+				return tw.Flush()
+			}
+			fault := f.Config.GetString("fault")
+			if fault != "" {
+				if _, err := platform.LookupFault(fault); err != nil {
+					return usageErrorf("--fault: %v", err)
+				}
 			}
 			opts, err := checkOptions(f, cmd)
 			if err != nil {
 				return err
 			}
-			return demoRun(cmd.Context(), opts)
+			return demoRun(cmd.Context(), opts, fault)
 		},
 	}
 	addRunFlags(cmd.Flags())
-	cmd.Flags().Bool("print-checklist", false, "print the demo checklist and exit")
+	cmd.Flags().StringArray("var", nil, "override a checklist variable, KEY=VALUE (repeatable)")
+	cmd.Flags().String("fault", "", "start the platform with this fault (see --list-faults)")
+	cmd.Flags().Bool("list-faults", false, "list the faults and exit")
+	cmd.Flags().Bool("print-checklist", false, "print the embedded checklist.yaml and exit")
 	return cmd
 }
 
-func demoRun(ctx context.Context, o *CheckOptions) error {
-	svcs, err := demo.Start()
+func demoRun(ctx context.Context, o *CheckOptions, fault string) error {
+	logf := func(format string, args ...any) { fmt.Fprintf(o.IO.ErrOut, format+"\n", args...) }
+	t0 := time.Now()
+	plat, err := platform.Start(ctx, platform.Options{Fault: fault, Logf: func(format string, args ...any) {
+		if o.Verbose {
+			logf(format, args...)
+		}
+	}})
 	if err != nil {
-		return err
+		return fmt.Errorf("starting the demo platform: %w", err)
 	}
-	defer svcs.Stop(context.WithoutCancel(ctx))
+	defer plat.Close()
+	for _, m := range plat.Missing {
+		logf("demo: %s not started (%s): its items are skipped. Install it: %s", m.Service, m.Message, m.Install)
+	}
+	what := "a healthy platform"
+	if fault != "" {
+		what = "the platform with fault " + fault
+	}
+	logf("demo: %s is up on 127.0.0.1 (%s); checking checklist.yaml against it", what, time.Since(t0).Round(100*time.Millisecond))
+
+	vars := map[string]string{}
+	for k, v := range plat.Vars {
+		vars[k] = v
+	}
 	for k, v := range o.Vars {
-		svcs.Vars[k] = v
+		vars[k] = v
 	}
-	cl, err := checklist.Parse("demo/checklist.yaml", demo.Checklist, checklist.Options{Vars: svcs.Vars, LookupEnv: o.LookupEnv})
+	lookup := func(k string) (string, bool) {
+		if v, ok := plat.Env[k]; ok {
+			return v, true
+		}
+		if o.LookupEnv != nil {
+			return o.LookupEnv(k)
+		}
+		return os.LookupEnv(k)
+	}
+	cl, err := checklist.Parse("checklist.yaml", readyctl.Checklist, checklist.Options{Vars: vars, LookupEnv: lookup})
 	if err != nil {
 		return err
 	}
+	demo.MarkUnavailable(cl, plat.Unavailable)
+	dir, err := os.MkdirTemp("", "readyctl-demo-signoffs-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	now := time.Now()
+	if err := demo.SignAll(dir, cl, now); err != nil {
+		return err
+	}
+	book, err := signoff.Open(signoff.Options{Checklist: cl, Dir: dir, Now: now})
+	if err != nil {
+		return err
+	}
+	o.signoffs = book
+	if o.Pushgateway == "" {
+		o.Pushgateway = plat.PushgatewayURL
+	}
+	logf("demo: manual items and approvals are signed by demo identities generated for this run; in real use, people sign (readyctl signoff, readyctl approve)")
 	return runChecklist(ctx, o, cl)
 }
