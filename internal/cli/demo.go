@@ -3,17 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/readyctl/readyctl"
-	"github.com/readyctl/readyctl/internal/checklist"
 	"github.com/readyctl/readyctl/internal/demo"
 	"github.com/readyctl/readyctl/internal/demo/platform"
-	"github.com/readyctl/readyctl/internal/signoff"
 )
 
 // NewCmdDemo builds `readyctl demo`: the repository's checklist.yaml
@@ -96,41 +93,13 @@ func demoRun(ctx context.Context, o *CheckOptions, fault string) error {
 	}
 	logf("demo: %s is up on 127.0.0.1 (%s); checking checklist.yaml against it", what, time.Since(t0).Round(100*time.Millisecond))
 
-	vars := map[string]string{}
-	for k, v := range plat.Vars {
-		vars[k] = v
-	}
-	for k, v := range o.Vars {
-		vars[k] = v
-	}
-	lookup := func(k string) (string, bool) {
-		if v, ok := plat.Env[k]; ok {
-			return v, true
-		}
-		if o.LookupEnv != nil {
-			return o.LookupEnv(k)
-		}
-		return os.LookupEnv(k)
-	}
-	cl, err := checklist.Parse("checklist.yaml", readyctl.Checklist, checklist.Options{Vars: vars, LookupEnv: lookup})
+	prep, err := demo.Prepare(readyctl.Checklist, plat, o.Vars, o.LookupEnv)
 	if err != nil {
 		return err
 	}
-	demo.MarkUnavailable(cl, plat.Unavailable)
-	dir, err := os.MkdirTemp("", "readyctl-demo-signoffs-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	now := time.Now()
-	if err := demo.SignAll(dir, cl, now); err != nil {
-		return err
-	}
-	book, err := signoff.Open(signoff.Options{Checklist: cl, Dir: dir, Now: now})
-	if err != nil {
-		return err
-	}
-	o.signoffs = book
+	defer prep.Close()
+	cl := prep.Checklist
+	o.signoffs = prep.Signoffs
 	if o.Pushgateway == "" {
 		o.Pushgateway = plat.PushgatewayURL
 	}

@@ -8,11 +8,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/demo/platform"
 	"github.com/readyctl/readyctl/internal/signoff"
 )
 
@@ -90,4 +92,57 @@ func MarkUnavailable(cl *checklist.Checklist, why func(kind string) (string, boo
 		}
 	}
 	return skipped
+}
+
+// Prepared is the shipped checklist loaded against a running platform,
+// with its manual items signed in a temporary directory.
+type Prepared struct {
+	Checklist *checklist.Checklist
+	Signoffs  *signoff.Book
+	dir       string
+}
+
+// Close removes the demo's sign-offs.
+func (p *Prepared) Close() { _ = os.RemoveAll(p.dir) }
+
+// Prepare loads data (the embedded checklist.yaml) with the platform's
+// variables (overridden by vars) and environment (before lookup), marks
+// the items of missing servers unavailable and signs the manual items.
+func Prepare(data []byte, plat *platform.Platform, vars map[string]string, lookup func(string) (string, bool)) (*Prepared, error) {
+	all := map[string]string{}
+	for k, v := range plat.Vars {
+		all[k] = v
+	}
+	for k, v := range vars {
+		all[k] = v
+	}
+	env := func(k string) (string, bool) {
+		if v, ok := plat.Env[k]; ok {
+			return v, true
+		}
+		if lookup != nil {
+			return lookup(k)
+		}
+		return os.LookupEnv(k)
+	}
+	cl, err := checklist.Parse("checklist.yaml", data, checklist.Options{Vars: all, LookupEnv: env})
+	if err != nil {
+		return nil, err
+	}
+	MarkUnavailable(cl, plat.Unavailable)
+	dir, err := os.MkdirTemp("", "readyctl-demo-signoffs-")
+	if err != nil {
+		return nil, err
+	}
+	p := &Prepared{Checklist: cl, dir: dir}
+	now := time.Now()
+	if err := SignAll(dir, cl, now); err != nil {
+		p.Close()
+		return nil, err
+	}
+	if p.Signoffs, err = signoff.Open(signoff.Options{Checklist: cl, Dir: dir, Now: now}); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
 }
