@@ -153,6 +153,21 @@ func (r *run) do(parent context.Context) *report.Report {
 	}
 }
 
+// Selected is the run's selection without running anything (readyctl
+// plan): the items opts selects, with their dependencies, in order.
+func Selected(cl *checklist.Checklist, opts Options) []*checklist.Item {
+	r := &run{cl: cl, opts: opts}
+	items := cl.Items()
+	sel := r.selection(items)
+	var out []*checklist.Item
+	for _, it := range items {
+		if sel[it.ID] {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
 // selection applies --only/--tags/--phase and pulls in the dependencies of
 // what is selected: an item cannot be judged without them.
 func (r *run) selection(items []*checklist.Item) map[string]bool {
