@@ -238,7 +238,12 @@ func (r *run) execute(ctx context.Context) (*summary, error) {
 
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	go r.watchRefusals(ctx, stop)
+	// A requests run against a refusing target ends fast by itself (each
+	// refusal is one request); a timed one would refuse for its whole
+	// duration.
+	if !r.byCount && r.end.Sub(r.start) > refusingAfter*3/2 {
+		go r.watchRefusals(ctx, stop)
+	}
 
 	r.workers = make([]*worker, p.Connections)
 	for i := range r.workers {
