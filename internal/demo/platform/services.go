@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"strings"
@@ -40,7 +41,9 @@ func (p *Platform) serve(name string, h http.Handler, cfg *tls.Config) (string, 
 	if cfg != nil {
 		l = tls.NewListener(l, cfg)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ErrorLog: nil}
+	// The TLS probes' refused handshakes (old versions, weak suites) are
+	// the front doing its job, not news for the demo's stderr.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
 	go func() { _ = srv.Serve(l) }()
 	p.cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
