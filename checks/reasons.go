@@ -29,6 +29,7 @@ const (
 	ReasonNotSelected         = "not_selected"
 	ReasonDependency          = "dependency"
 	ReasonIntrusiveNotAllowed = "intrusive_not_allowed"
+	ReasonUnavailable         = "unavailable" // the probe cannot run here (checks.Unavailable)
 
 	// Passed, but not continuously for --stable-for by the end of --wait.
 	ReasonUnstable = "unstable"

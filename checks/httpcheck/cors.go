@@ -15,7 +15,7 @@ import (
 type CORS struct {
 	Origin      string `yaml:"origin" doc:"origin the preflight comes from, e.g. https://app.example.com (required)"`
 	Allowed     *bool  `yaml:"allowed" doc:"true: origin must be allowed; false: it must not be, neither reflected nor by * (required)"`
-	Credentials bool   `yaml:"credentials" doc:"for an allowed origin: true wants Access-Control-Allow-Credentials: true (and the exact origin, not *); false wants it absent"`
+	Credentials *bool  `yaml:"credentials" doc:"for an allowed origin: true wants Access-Control-Allow-Credentials: true (and the exact origin, not *); false wants it absent; unset: either"`
 	Method      string `yaml:"method" doc:"Access-Control-Request-Method of the preflight (default: the probe's method)"`
 }
 
@@ -146,7 +146,7 @@ func judgeOrigin(c *CORS, got preflight) []string {
 	}
 	switch {
 	case got.allowOrigin == c.Origin:
-	case got.allowOrigin == "*" && !c.Credentials:
+	case got.allowOrigin == "*" && (c.Credentials == nil || !*c.Credentials):
 	case got.allowOrigin == "*":
 		if !got.allowCredentials { // else reported above
 			problems = append(problems, fmt.Sprintf("%s got Access-Control-Allow-Origin *, which browsers refuse for credentialed requests (want %s)", from, c.Origin))
@@ -155,9 +155,10 @@ func judgeOrigin(c *CORS, got preflight) []string {
 		problems = append(problems, fmt.Sprintf("%s got %s (want %s)", from, seenACAO, c.Origin))
 	}
 	switch {
-	case c.Credentials && !got.allowCredentials:
+	case c.Credentials == nil:
+	case *c.Credentials && !got.allowCredentials:
 		problems = append(problems, fmt.Sprintf("%s got no Access-Control-Allow-Credentials: true (credentials: true)", from))
-	case !c.Credentials && got.allowCredentials && got.allowOrigin != "*":
+	case !*c.Credentials && got.allowCredentials && got.allowOrigin != "*":
 		problems = append(problems, fmt.Sprintf("%s got Access-Control-Allow-Credentials: true, but credentials: false", from))
 	}
 	if !simpleMethod(c.Method) && !methodListed(got.allowMethods, c.Method) {

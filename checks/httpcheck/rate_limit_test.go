@@ -45,6 +45,7 @@ func TestRateLimit(t *testing.T) {
 		fails       []string
 	}{
 		{name: "limited after 5", handler: limiter(5, true), cfg: "{requests: 10, within: 100ms}", maxRequests: 11, until: 5},
+		{name: "limited already on the main request (a second run inside the window)", handler: limiter(0, true), cfg: "{requests: 10}", maxRequests: 1, until: 1},
 		{name: "limited on the first", handler: limiter(1, false), cfg: "{requests: 3}", maxRequests: 4, until: 1},
 		{name: "limited at the last allowed request", handler: limiter(4, true), cfg: "{requests: 4, within: 40ms}", maxRequests: 5, until: 4},
 		{name: "never limited", handler: limiter(1000, false), cfg: "{requests: 10, within: 100ms}", maxRequests: 11, until: nil,

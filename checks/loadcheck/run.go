@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -51,7 +52,25 @@ type run struct {
 
 	histHighest time.Duration
 	workers     []*worker
+
+	// Answers and refused/reset connections so far, warmup included: a
+	// target that refuses everything stops the run early (see refusing).
+	answered atomic.Int64
+	refused  atomic.Int64
+	reset    atomic.Int64
 }
+
+// refusingAfter is how long a run goes on while every connection is
+// refused or reset and nothing ever answered: there is nothing to load.
+const refusingAfter = time.Second
+
+// errRefusing is the cause of a run stopped because nothing answers.
+type errRefusing struct {
+	reason string
+	msg    string
+}
+
+func (e *errRefusing) Error() string { return e.msg }
 
 // deadlineMargin is left between the last request's deadline and the
 // item's, for merging and deciding.
@@ -212,6 +231,15 @@ func (r *run) execute(ctx context.Context) (*summary, error) {
 		r.histHighest = r.end.Sub(r.start) + 2*p.Timeout
 	}
 
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	// A requests run against a refusing target ends fast by itself (each
+	// refusal is one request); a timed one would refuse for its whole
+	// duration.
+	if !r.byCount && r.end.Sub(r.start) > refusingAfter*3/2 {
+		go r.watchRefusals(ctx, stop)
+	}
+
 	r.workers = make([]*worker, p.Connections)
 	for i := range r.workers {
 		r.workers[i] = r.newWorker()
@@ -256,6 +284,10 @@ func (r *run) execute(ctx context.Context) (*summary, error) {
 		}
 	}
 
+	var refusing *errRefusing
+	if errors.As(context.Cause(ctx), &refusing) {
+		return s, checks.WithReason(refusing.reason, errors.New(refusing.msg))
+	}
 	if err := ctx.Err(); err != nil {
 		// Wrap ctx.Err() so the reason is "canceled" or "timeout" whatever
 		// the cause; show the cause when it says more.
@@ -271,4 +303,37 @@ func (r *run) execute(ctx context.Context) (*summary, error) {
 			group(s.requests), group(int64(p.Requests)), p.MaxDuration))
 	}
 	return s, nil
+}
+
+// watchRefusals stops the run when, refusingAfter into it, nothing has
+// ever answered and connections were refused or reset: 30 s and millions
+// of refused connections would say nothing more.
+func (r *run) watchRefusals(ctx context.Context, stop context.CancelCauseFunc) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if r.answered.Load() > 0 {
+				return
+			}
+			if now.Sub(r.start) < refusingAfter {
+				continue
+			}
+			refused, reset := r.refused.Load(), r.reset.Load()
+			if refused+reset == 0 {
+				continue
+			}
+			reason, what := checks.ReasonConnectionRefused, "refused"
+			if reset > refused {
+				reason, what = checks.ReasonConnectionReset, "reset"
+			}
+			stop(&errRefusing{reason: reason, msg: fmt.Sprintf(
+				"%s %s every connection for %s (%s refused, %s reset, no answer): nothing to load, stopped early",
+				r.addr, what, refusingAfter, group(refused), group(reset))})
+			return
+		}
+	}
 }

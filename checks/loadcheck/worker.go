@@ -105,6 +105,16 @@ func (w *worker) do(ctx context.Context, due, sent time.Time, measured bool) {
 	}
 	status, err := w.roundTrip(ctx, deadline)
 	end := time.Now()
+	if err == nil {
+		w.r.answered.Add(1)
+	} else if ctx.Err() == nil {
+		switch errorKind(err) {
+		case "refused":
+			w.r.refused.Add(1)
+		case "reset":
+			w.r.reset.Add(1)
+		}
+	}
 
 	s := w.stats
 	if !measured {

@@ -26,6 +26,9 @@ type fileSpec struct {
 	Defaults     Defaults                     `yaml:"defaults"`
 	Sections     []yaml.Node                  `yaml:"sections"`
 	Signoff      yaml.Node                    `yaml:"signoff"`
+	// IntrusiveEnvironments are the environments where intrusive probes
+	// (load, rate-limit bursts, injection canaries) may run.
+	IntrusiveEnvironments []string `yaml:"intrusive_environments"`
 }
 
 // document parses data as exactly one YAML document whose walk, aliases
@@ -91,6 +94,7 @@ func (l *loader) header(root *yaml.Node, c *Checklist) fileSpec {
 		l.errAt(valueNode(root, "version"), 0, fmt.Sprintf("unsupported version %d: this readyctl reads version 1", *spec.Version))
 	}
 	c.Name = spec.Name
+	c.IntrusiveEnvironments = spec.IntrusiveEnvironments
 	c.Defaults = Defaults{Timeout: 10 * time.Second, RetryDelay: time.Second, Severity: Critical}
 	if d := spec.Defaults; true {
 		if d.Timeout > 0 {

@@ -75,6 +75,7 @@ type itemSpec struct {
 	Retries     *int           `yaml:"retries"`
 	RetryDelay  *time.Duration `yaml:"retry_delay"`
 	DependsOn   []string       `yaml:"depends_on"`
+	Exclusive   *bool          `yaml:"exclusive"`
 }
 
 // ItemFields are the keys every item may have besides its kind key.
@@ -189,6 +190,7 @@ func (l *loader) loadItem(n *yaml.Node, c *Checklist, sec *Section, ids map[stri
 		}
 		it.Timeout = *spec.Timeout
 	}
+	it.exclusive = spec.Exclusive
 	if spec.Retries != nil {
 		it.Retries = *spec.Retries
 		l.checkRetries(valueNode(n, "retries"), it.Retries)
@@ -290,6 +292,13 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 		return
 	}
 	it.Probe = p
+	// Load is exclusive unless the item says otherwise: concurrent items
+	// would measure each other's noise.
+	if it.exclusive != nil {
+		it.Exclusive = *it.exclusive
+	} else if ex, ok := p.(checks.Exclusive); ok {
+		it.Exclusive = ex.Exclusive()
+	}
 }
 
 // anyTainted says whether a value below n is tainted (see loader.tainted).

@@ -39,6 +39,23 @@ type Checklist struct {
 	Doc *yaml.Node
 	// Signoff is the `signoff:` policy block (zero when absent).
 	Signoff SignoffPolicy
+	// IntrusiveEnvironments is the `intrusive_environments:` list.
+	IntrusiveEnvironments []string
+}
+
+// IntrusiveAllowed reports whether intrusive probes may run in the
+// selected environment: always without --env (the defaults are never
+// production), else only in an environment that opted in.
+func (c *Checklist) IntrusiveAllowed() bool {
+	if c.Environment == "" {
+		return true
+	}
+	for _, e := range c.IntrusiveEnvironments {
+		if e == c.Environment {
+			return true
+		}
+	}
+	return false
 }
 
 // Defaults apply to every item that does not say otherwise.
@@ -71,6 +88,10 @@ type Item struct {
 	Retries     int
 	RetryDelay  time.Duration
 	DependsOn   []string
+	// Exclusive items run alone: nothing else runs meanwhile (load items
+	// by default).
+	Exclusive bool
+	exclusive *bool // as written
 
 	Kind   string       // probe kind name, or "manual"
 	Probe  checks.Probe // nil for manual items

@@ -44,6 +44,9 @@ type CheckOptions struct {
 	NoColor     bool
 	Verbose     bool
 	Pushgateway string
+	// AllowIntrusive runs load, rate-limit bursts and injection canaries
+	// whatever the checklist's intrusive_environments says.
+	AllowIntrusive bool
 
 	outputSpecs []string
 	signoffs    runner.Signoffs // set by checkRun; nil = no sign-offs (demo)
@@ -178,6 +181,7 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 	}
 	ropts.Observer, ropts.Logger = observer, logger
 	ropts.ReloadSignoffs = reloadSignoffs(o, cl)
+	ropts.AllowIntrusive = o.AllowIntrusive || cl.IntrusiveAllowed()
 	rep := runner.Run(ctx, cl, ropts)
 	if stopper, ok := observer.(interface{ Stop() }); ok {
 		stopper.Stop() // clear the progress line before the report
@@ -274,4 +278,5 @@ func (o *CheckOptions) addRunFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.NoColor, "no-color", false, "no colours, even on a terminal")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "log each attempt on stderr and show every observation")
 	fs.StringVar(&o.Pushgateway, "pushgateway", "", "push the run's metrics to this Prometheus Pushgateway URL (job readyctl)")
+	fs.BoolVar(&o.AllowIntrusive, "allow-intrusive", false, "run load, rate-limit bursts and injection canaries even if the environment is not in intrusive_environments")
 }

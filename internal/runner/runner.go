@@ -58,6 +58,9 @@ type Options struct {
 	// Release is the run's release (--release, else the commit checked
 	// out), copied into the report; the Signoffs were judged for it.
 	Release string
+	// AllowIntrusive lets probes that send load or attack-like traffic
+	// (checks.Intrusive) run; otherwise they are skipped, non-blocking.
+	AllowIntrusive bool
 }
 
 // Clock is the runner's time: backoff between --wait rounds, retry delays,
@@ -99,6 +102,9 @@ type run struct {
 	cl       *checklist.Checklist
 	opts     Options
 	redactor *redact.Redactor
+	// alone is held shared by every running probe and exclusively by an
+	// exclusive item: it waits for what runs and holds back the rest.
+	alone sync.RWMutex
 }
 
 func (r *run) do(parent context.Context) *report.Report {
@@ -177,6 +183,21 @@ func (r *run) do(parent context.Context) *report.Report {
 		}
 		backoff = min(backoff*2, 5*time.Second)
 	}
+}
+
+// Selected is the run's selection without running anything (readyctl
+// plan): the items opts selects, with their dependencies, in order.
+func Selected(cl *checklist.Checklist, opts Options) []*checklist.Item {
+	r := &run{cl: cl, opts: opts}
+	items := cl.Items()
+	sel := r.selection(items)
+	var out []*checklist.Item
+	for _, it := range items {
+		if why, ok := sel[it.ID]; ok && why == "" {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // selection applies --only/--tags/--phase and pulls in the dependencies of
@@ -330,10 +351,24 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 	if it.Manual != nil {
 		return r.manual(it, res)
 	}
+	if reason, msg, skip := r.gate(it); skip {
+		res.Status, res.Reason, res.Message = report.Skip, reason, msg
+		return res
+	}
 	select {
 	case sem <- struct{}{}:
 		defer func() { <-sem }()
 	case <-ctx.Done():
+		return r.notStarted(ctx, res)
+	}
+	if it.Exclusive {
+		r.alone.Lock()
+		defer r.alone.Unlock()
+	} else {
+		r.alone.RLock()
+		defer r.alone.RUnlock()
+	}
+	if ctx.Err() != nil {
 		return r.notStarted(ctx, res)
 	}
 	r.opts.Observer.ItemStarted(it.ID)
@@ -365,6 +400,19 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 	}
 	r.opts.Logger.Debug("item finished", "item", it.ID, "status", res.Status, "reason", res.Reason, "duration_ms", res.DurationMS)
 	return res
+}
+
+// gate says why a probe must not run at all: it cannot run here, or it
+// is intrusive and the environment has not opted in.
+func (r *run) gate(it *checklist.Item) (reason, msg string, skip bool) {
+	if u, ok := it.Probe.(checks.Unavailable); ok {
+		return checks.ReasonUnavailable, u.Unavailable(), true
+	}
+	if in, ok := it.Probe.(checks.Intrusive); ok && in.Intrusive() && !r.opts.AllowIntrusive {
+		env := r.cl.Environment
+		return checks.ReasonIntrusiveNotAllowed, fmt.Sprintf("sends load or attack-like traffic, and environment %q has not opted in: add it to intrusive_environments in the checklist, or run check --allow-intrusive", env), true
+	}
+	return "", "", false
 }
 
 // attempt runs the probe once under the item's timeout and classifies the

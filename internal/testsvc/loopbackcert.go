@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"testing"
 	"time"
 )
 
@@ -24,7 +23,7 @@ type LoopbackCertFiles struct {
 // LoopbackCert writes a fresh CA and a server certificate for the loopback
 // names into dir; it also works as a client certificate for mutual TLS. Each call makes a new CA, so a second call gives a CA the
 // first server does not chain to.
-func LoopbackCert(t testing.TB, dir string) LoopbackCertFiles {
+func LoopbackCert(t TB, dir string) LoopbackCertFiles {
 	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

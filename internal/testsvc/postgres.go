@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -62,7 +61,7 @@ type Postgres struct {
 // temp dir chowned to it. The server is stopped and removed when the test
 // ends. Missing binaries skip the test (or fail it under
 // READYCTL_REQUIRE_SERVICES=1).
-func StartPostgres(t testing.TB, opts PostgresOptions) *Postgres {
+func StartPostgres(t TB, opts PostgresOptions) *Postgres {
 	t.Helper()
 	initdb := Binary(t, "initdb", pgBinDirs...)
 	// A symlink on PATH (e.g. /usr/local/bin/initdb) leads to the directory
@@ -100,7 +99,7 @@ func StartPostgres(t testing.TB, opts PostgresOptions) *Postgres {
 // StartPostgresReplica takes a pg_basebackup of primary and starts it as a
 // streaming replica on its own free port. It returns once the replica is in
 // recovery and streaming.
-func StartPostgresReplica(t testing.TB, primary *Postgres) *Postgres {
+func StartPostgresReplica(t TB, primary *Postgres) *Postgres {
 	t.Helper()
 	opts := primary.opts
 	opts.Archive = false
@@ -131,7 +130,7 @@ func StartPostgresReplica(t testing.TB, primary *Postgres) *Postgres {
 	return r
 }
 
-func newPostgresDir(t testing.TB, bin string, opts PostgresOptions) *Postgres {
+func newPostgresDir(t TB, bin string, opts PostgresOptions) *Postgres {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "readyctl-pg-")
 	if err != nil {
@@ -169,7 +168,7 @@ func newPostgresDir(t testing.TB, bin string, opts PostgresOptions) *Postgres {
 	return p
 }
 
-func (p *Postgres) start(t testing.TB) {
+func (p *Postgres) start(t TB) {
 	t.Helper()
 	p.Port = FreePort(t)
 	settings := map[string]string{
@@ -225,7 +224,7 @@ func (p *Postgres) pkgLibDir() string {
 
 // Stop shuts the server down (fast mode: sessions are terminated) and
 // waits until it is gone. Safe to call twice.
-func (p *Postgres) Stop(t testing.TB) {
+func (p *Postgres) Stop(t TB) {
 	t.Helper()
 	if out, err := p.stop("fast"); err != nil && !strings.Contains(out, "Is server running?") {
 		t.Fatalf("pg_ctl stop: %v\n%s", err, out)
@@ -262,7 +261,7 @@ func (p *Postgres) SocketDSN(db string) string {
 
 // Exec runs statements as the superuser in db over the socket, failing the
 // test on error. Fixtures only: probes must never write.
-func (p *Postgres) Exec(t testing.TB, db string, sqls ...string) {
+func (p *Postgres) Exec(t TB, db string, sqls ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -279,7 +278,7 @@ func (p *Postgres) Exec(t testing.TB, db string, sqls ...string) {
 }
 
 // CreateDatabase creates an empty database.
-func (p *Postgres) CreateDatabase(t testing.TB, name string) {
+func (p *Postgres) CreateDatabase(t TB, name string) {
 	t.Helper()
 	p.Exec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 }
@@ -302,7 +301,7 @@ func (p *Postgres) cmd(name string, args ...string) *exec.Cmd {
 	return c
 }
 
-func (p *Postgres) chown(t testing.TB, path string) {
+func (p *Postgres) chown(t TB, path string) {
 	t.Helper()
 	if p.owner == "" {
 		return
@@ -312,7 +311,7 @@ func (p *Postgres) chown(t testing.TB, path string) {
 	}
 }
 
-func (p *Postgres) copyOwned(t testing.TB, src, dst string) {
+func (p *Postgres) copyOwned(t TB, src, dst string) {
 	t.Helper()
 	b, err := os.ReadFile(src)
 	if err != nil {
@@ -324,7 +323,7 @@ func (p *Postgres) copyOwned(t testing.TB, src, dst string) {
 	p.chown(t, dst)
 }
 
-func (p *Postgres) appendFile(t testing.TB, path, text string) {
+func (p *Postgres) appendFile(t TB, path, text string) {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

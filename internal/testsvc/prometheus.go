@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,7 +54,7 @@ type Prometheus struct {
 // StartPrometheus starts the `prometheus` binary on a free loopback port
 // with a generated configuration and storage in a temporary directory,
 // waits until /-/ready answers 200, and stops it when the test ends.
-func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
+func StartPrometheus(t TB, opts PrometheusOptions) *Prometheus {
 	t.Helper()
 	bin := Binary(t, "prometheus")
 	if opts.Interval == 0 {
@@ -146,7 +145,7 @@ func (p *Prometheus) GetJSON(path string, v any) error {
 // once (its health is "up" or "down", no longer "unknown"). Prometheus
 // applies service discovery results only every 5s, so the first scrape
 // comes about 5s after start.
-func (p *Prometheus) WaitScraped(t testing.TB) {
+func (p *Prometheus) WaitScraped(t TB) {
 	t.Helper()
 	Eventually(t, 30*time.Second, "prometheus first scrape of every target", func() error {
 		_, err := p.lastFirstScrape()
@@ -157,7 +156,7 @@ func (p *Prometheus) WaitScraped(t testing.TB) {
 // WaitRulesEvaluated waits until every target has been scraped and then
 // every loaded rule has been evaluated over that data at least once, so
 // rule health and the alerts they fire reflect the scraped metrics.
-func (p *Prometheus) WaitRulesEvaluated(t testing.TB) {
+func (p *Prometheus) WaitRulesEvaluated(t TB) {
 	t.Helper()
 	var scraped time.Time
 	Eventually(t, 30*time.Second, "prometheus first scrape of every target", func() error {
@@ -251,7 +250,7 @@ type PushgatewayOptions struct {
 // StartPushgateway starts the `prometheus-pushgateway` binary (Debian's
 // name; `pushgateway` elsewhere) on a free loopback port, in memory only,
 // waits until /-/ready answers 200, and stops it when the test ends.
-func StartPushgateway(t testing.TB, opts PushgatewayOptions) *Pushgateway {
+func StartPushgateway(t TB, opts PushgatewayOptions) *Pushgateway {
 	t.Helper()
 	bin := pushgatewayBinary(t)
 	dir := t.TempDir()
@@ -276,7 +275,7 @@ func StartPushgateway(t testing.TB, opts PushgatewayOptions) *Pushgateway {
 }
 
 // Metrics returns the text exposition of everything the Pushgateway holds.
-func (g *Pushgateway) Metrics(t testing.TB) string {
+func (g *Pushgateway) Metrics(t TB) string {
 	t.Helper()
 	body, err := promHTTPGet(&http.Client{Timeout: 5 * time.Second}, g.URL+"/metrics", g.opts.Username, g.opts.Password)
 	if err != nil {
@@ -285,7 +284,7 @@ func (g *Pushgateway) Metrics(t testing.TB) string {
 	return string(body)
 }
 
-func pushgatewayBinary(t testing.TB) string {
+func pushgatewayBinary(t TB) string {
 	t.Helper()
 	if p, err := exec.LookPath("prometheus-pushgateway"); err == nil {
 		return p
@@ -297,7 +296,7 @@ func pushgatewayBinary(t testing.TB) string {
 // loopback httptest server, as an exporter that Prometheus scrapes, and
 // returns its "host:port". beforeScrape, when not nil, runs before every
 // scrape so a test can make counters move at a known rate per scrape.
-func ServeMetrics(t testing.TB, g prometheus.Gatherer, beforeScrape func()) string {
+func ServeMetrics(t TB, g prometheus.Gatherer, beforeScrape func()) string {
 	t.Helper()
 	h := promhttp.HandlerFor(g, promhttp.HandlerOpts{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -312,7 +311,7 @@ func ServeMetrics(t testing.TB, g prometheus.Gatherer, beforeScrape func()) stri
 
 // promStartDaemon runs bin in dir with its output in a log file, and stops it
 // (SIGTERM, then SIGKILL) when the test ends. It returns the log's path.
-func promStartDaemon(t testing.TB, name, bin, dir string, args []string) string {
+func promStartDaemon(t TB, name, bin, dir string, args []string) string {
 	t.Helper()
 	logPath := filepath.Join(dir, name+".log")
 	logFile, err := os.Create(logPath)
@@ -373,7 +372,7 @@ func promHTTPGet(c *http.Client, url, user, pass string) ([]byte, error) {
 	return body, nil
 }
 
-func promWriteFile(t testing.TB, path, content string) {
+func promWriteFile(t TB, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatalf("write %s: %v", path, err)

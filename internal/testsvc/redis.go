@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -51,7 +50,7 @@ type Redis struct {
 
 // StartRedis starts redis-server on a free loopback port with persistence
 // off (unless Args turn it on) and stops it when the test ends.
-func StartRedis(t testing.TB, opts RedisOptions) *Redis {
+func StartRedis(t TB, opts RedisOptions) *Redis {
 	t.Helper()
 	bin := Binary(t, "redis-server")
 	dir := opts.Dir
@@ -124,7 +123,7 @@ func (r *Redis) URL() string {
 }
 
 // Client is an administrative client for fixtures (it may write).
-func (r *Redis) Client(t testing.TB) *redis.Client {
+func (r *Redis) Client(t TB) *redis.Client {
 	t.Helper()
 	opts := &redis.Options{Addr: r.Addr, Password: r.Password, Protocol: 2, MaxRetries: -1,
 		DisableIdentity: true, DialerRetries: 1}
@@ -149,7 +148,7 @@ func (r *Redis) Client(t testing.TB) *redis.Client {
 
 // Kill ends the server with SIGKILL, as a crash would, and waits for it.
 // Safe to call twice.
-func (r *Redis) Kill(t testing.TB) {
+func (r *Redis) Kill(t TB) {
 	t.Helper()
 	select {
 	case <-r.exited:

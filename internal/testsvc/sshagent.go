@@ -4,14 +4,13 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
-	"testing"
 	"time"
 )
 
 // SSHAgent starts a real ssh-agent on a socket in a temporary directory
 // and returns the socket's path (what SSH_AUTH_SOCK would hold). It is
 // killed when the test ends.
-func SSHAgent(t testing.TB) string {
+func SSHAgent(t TB) string {
 	t.Helper()
 	bin := Binary(t, "ssh-agent")
 	// A short path: unix socket paths are limited to ~100 bytes.

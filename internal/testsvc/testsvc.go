@@ -1,6 +1,8 @@
 // Package testsvc starts real servers (PostgreSQL, Redis, Prometheus, ...)
-// for tests: from their binaries, with a temporary data directory and a free
-// loopback port, torn down when the test ends. It is imported only by tests.
+// from their binaries, with a temporary data directory and a free loopback
+// port, torn down when the test ends. Tests use it, and so does the
+// reference platform of `readyctl demo` (internal/demo/platform), through
+// TB: a *testing.T, or the demo's own implementation of it.
 //
 // Without the binary a test is skipped with a message naming it; with
 // READYCTL_REQUIRE_SERVICES=1 (set by .ci/run) a missing binary fails the
@@ -12,16 +14,30 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"testing"
 	"time"
 )
+
+// TB is the part of testing.TB the starters use. *testing.T and
+// *testing.B satisfy it; the demo implements it without the testing
+// package, so the readyctl binary does not link it.
+type TB interface {
+	Helper()
+	Cleanup(func())
+	Errorf(format string, args ...any)
+	Failed() bool
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Skipf(format string, args ...any)
+	TempDir() string
+}
 
 // Required reports whether missing service binaries must fail tests.
 func Required() bool { return os.Getenv("READYCTL_REQUIRE_SERVICES") == "1" }
 
 // Binary returns the path of the first of names found on PATH or in the
 // extra directories (globs allowed), or skips/fails the test naming it.
-func Binary(t testing.TB, name string, extraDirs ...string) string {
+func Binary(t TB, name string, extraDirs ...string) string {
 	t.Helper()
 	if p, err := exec.LookPath(name); err == nil {
 		return p
@@ -42,7 +58,7 @@ func Binary(t testing.TB, name string, extraDirs ...string) string {
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreePort(t testing.TB) int {
+func FreePort(t TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,7 +70,7 @@ func FreePort(t testing.TB) int {
 
 // Eventually polls cond every 50ms until it returns nil or timeout passes,
 // and fails the test with the last error. Use it instead of fixed sleeps.
-func Eventually(t testing.TB, timeout time.Duration, what string, cond func() error) {
+func Eventually(t TB, timeout time.Duration, what string, cond func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var err error
