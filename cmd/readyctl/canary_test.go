@@ -19,21 +19,12 @@ import (
 // byte of it may reach any output, log or error of check, list and
 // validate.
 func TestCanary(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir:                 "../../testdata/canary",
-		RequireExplicitExec: true,
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/.config")
-			env.Setenv("NO_COLOR", "1")
-			return nil
-		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"rc":         cmdRC,
-			"refused":    cmdRefused,
-			"canaryecho": cmdCanaryEcho,
-			"nocanary":   cmdNoCanary,
-		},
-	})
+	testscript.Run(t, scriptParams("../../testdata/canary", map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"rc":         cmdRC,
+		"refused":    cmdRefused,
+		"canaryecho": cmdCanaryEcho,
+		"nocanary":   cmdNoCanary,
+	}))
 }
 
 // canaryecho NAME starts a loopback server that answers every request

@@ -33,27 +33,33 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/script/*.txtar: each holds a checklist, the
 // commands to run and the output expected.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir:                 "../../testdata/script",
+	testscript.Run(t, scriptParams("../../testdata/script", map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"serve":    cmdServe,
+		"hang":     cmdHang,
+		"refused":  cmdRefused,
+		"rc":       cmdRC,
+		"tlsserve": cmdTLSServe,
+		// sign-offs: signoff_script_test.go
+		"keygen":      cmdKeygen,
+		"allowsigner": cmdAllowSigner,
+		"replace":     cmdReplace,
+		"cpglob":      cmdCpGlob,
+	}))
+}
+
+// scriptParams are the settings every script suite shares: the real
+// binary only through exec, a private config directory, no colour.
+func scriptParams(dir string, cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) testscript.Params {
+	return testscript.Params{
+		Dir:                 dir,
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/.config")
 			env.Setenv("NO_COLOR", "1")
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"serve":    cmdServe,
-			"hang":     cmdHang,
-			"refused":  cmdRefused,
-			"rc":       cmdRC,
-			"tlsserve": cmdTLSServe,
-			// sign-offs: signoff_script_test.go
-			"keygen":      cmdKeygen,
-			"allowsigner": cmdAllowSigner,
-			"replace":     cmdReplace,
-			"cpglob":      cmdCpGlob,
-		},
-	})
+		Cmds: cmds,
+	}
 }
 
 // rc CODE COMMAND [ARGS...] runs a command and requires exactly that exit

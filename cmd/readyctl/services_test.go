@@ -36,23 +36,19 @@ func TestScriptsServices(t *testing.T) {
 	rd := testsvc.StartRedis(t, testsvc.RedisOptions{Password: "rd-5ecret-pw"})
 	gw := testsvc.StartPushgateway(t, testsvc.PushgatewayOptions{})
 
-	testscript.Run(t, testscript.Params{
-		Dir:                 "../../testdata/script/services",
-		RequireExplicitExec: true,
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/.config")
-			env.Setenv("NO_COLOR", "1")
-			env.Setenv("PG_ADDR", "127.0.0.1:"+strconv.Itoa(pg.Port))
-			env.Setenv("PG_USER", pg.User)
-			env.Setenv("PG_PASSWORD", pg.Password)
-			env.Setenv("PG_MONITOR_PASSWORD", "mon-5ecret-pw")
-			env.Setenv("REDIS_ADDR", rd.Addr)
-			env.Setenv("REDIS_PASSWORD", rd.Password)
-			env.Setenv("PUSHGATEWAY", gw.URL)
-			return nil
-		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"rc": cmdRC, "httpget": cmdHTTPGet},
-	})
+	params := scriptParams("../../testdata/script/services", map[string]func(ts *testscript.TestScript, neg bool, args []string){"rc": cmdRC, "httpget": cmdHTTPGet})
+	setup := params.Setup
+	params.Setup = func(env *testscript.Env) error {
+		env.Setenv("PG_ADDR", "127.0.0.1:"+strconv.Itoa(pg.Port))
+		env.Setenv("PG_USER", pg.User)
+		env.Setenv("PG_PASSWORD", pg.Password)
+		env.Setenv("PG_MONITOR_PASSWORD", "mon-5ecret-pw")
+		env.Setenv("REDIS_ADDR", rd.Addr)
+		env.Setenv("REDIS_PASSWORD", rd.Password)
+		env.Setenv("PUSHGATEWAY", gw.URL)
+		return setup(env)
+	}
+	testscript.Run(t, params)
 }
 
 // httpget URL fetches URL and makes its body the stdout of the script.
