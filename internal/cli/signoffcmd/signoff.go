@@ -176,10 +176,11 @@ func chooseRole(cl *checklist.Checklist, it *checklist.Item, role string) (strin
 	return role, nil
 }
 
-// signoffInteractive walks the pending manual items of the phase.
+// signoffInteractive walks the pending manual items of the phase: refuse
+// early what could never be recorded, list what waits, learn who signs,
+// then ask about each item in turn.
 func signoffInteractive(ctx context.Context, o *SignoffOptions, cl *checklist.Checklist) error {
 	p := &prompter{in: bufio.NewReader(o.IO.In), out: o.IO.ErrOut}
-	// Refuse before asking anything what could never be recorded.
 	if o.Role != "" {
 		if err := checkRole(cl, o.Role); err != nil {
 			return err
@@ -188,13 +189,57 @@ func signoffInteractive(ctx context.Context, o *SignoffOptions, cl *checklist.Ch
 	if cl.Signoff.AllowedSigners != "" && o.Key == "" {
 		return o.checkSigner(cl)
 	}
-	book, err := o.openBook(ctx, cl, false)
+	todo, err := pendingItems(ctx, o, cl)
 	if err != nil {
 		return err
 	}
-	type pending struct {
-		it *checklist.Item
-		d  signoff.Decision
+	scope := "the checklist"
+	if o.Phase != "" {
+		scope = "phase " + o.Phase
+	}
+	if len(todo) == 0 {
+		fmt.Fprintf(o.IO.ErrOut, "Nothing to sign: every manual item of %s has a valid sign-off.\n", scope)
+		return nil
+	}
+	fmt.Fprintf(o.IO.ErrOut, "%d manual item(s) of %s wait for a sign-off.\n", len(todo), scope)
+	if err := askIdentity(p, o); err != nil {
+		return quitErr(err)
+	}
+	if err := o.checkSigner(cl); err != nil {
+		return err
+	}
+	var recorded, skipped int
+walk:
+	for i, t := range todo {
+		showPending(o, i, len(todo), t)
+		outcome, err := signOne(ctx, p, o, cl, t.it)
+		switch {
+		case errors.Is(err, errQuit):
+			break walk
+		case err != nil:
+			return quitErr(err)
+		case outcome == signed:
+			recorded++
+		case outcome == skippedIt:
+			skipped++
+		}
+	}
+	fmt.Fprintf(o.IO.ErrOut, "\nRecorded %d sign-off(s), skipped %d.\n", recorded, skipped)
+	return nil
+}
+
+// pending is a manual item without a valid sign-off, and why.
+type pending struct {
+	it *checklist.Item
+	d  signoff.Decision
+}
+
+// pendingItems are the manual items of the phase (and of the role, when
+// one was given) that have no valid attestation.
+func pendingItems(ctx context.Context, o *SignoffOptions, cl *checklist.Checklist) ([]pending, error) {
+	book, err := o.openBook(ctx, cl, false)
+	if err != nil {
+		return nil, err
 	}
 	var todo []pending
 	for _, it := range cl.Items() {
@@ -208,95 +253,103 @@ func signoffInteractive(ctx context.Context, o *SignoffOptions, cl *checklist.Ch
 			todo = append(todo, pending{it, d})
 		}
 	}
-	scope := "the checklist"
-	if o.Phase != "" {
-		scope = "phase " + o.Phase
-	}
-	if len(todo) == 0 {
-		fmt.Fprintf(o.IO.ErrOut, "Nothing to sign: every manual item of %s has a valid sign-off.\n", scope)
+	return todo, nil
+}
+
+// askIdentity asks for the name and email nobody gave, and remembers them
+// in the config file for next time.
+func askIdentity(p *prompter, o *SignoffOptions) error {
+	if o.Name != "" && o.Email != "" {
 		return nil
 	}
-	fmt.Fprintf(o.IO.ErrOut, "%d manual item(s) of %s wait for a sign-off.\n", len(todo), scope)
-
-	if o.Name == "" || o.Email == "" {
-		remembered := false
-		for o.Name == "" {
-			name, err := p.ask("Your name: ")
-			if err != nil {
-				return quitErr(err)
-			}
-			o.Name, remembered = name, true
-		}
-		if o.Email == "" {
-			email, err := p.ask("Your email (the principal of your signing key; Enter for none): ")
-			if err != nil {
-				return quitErr(err)
-			}
-			o.Email, remembered = email, remembered || email != ""
-		}
-		if remembered {
-			if err := rememberIdentity(o.ConfigPath, o.Name, o.Email); err != nil {
-				fmt.Fprintf(o.IO.ErrOut, "(could not remember your name in %s: %v)\n", o.ConfigPath, err)
-			} else {
-				fmt.Fprintf(o.IO.ErrOut, "(remembered in %s)\n", o.ConfigPath)
-			}
-		}
-	}
-	if err := o.checkSigner(cl); err != nil {
-		return err
-	}
-
-	var recorded, skipped int
-	for i, t := range todo {
-		it := t.it
-		fmt.Fprintf(o.IO.ErrOut, "\n[%d/%d] %s: %s\n", i+1, len(todo), it.ID, it.Title)
-		fmt.Fprintf(o.IO.ErrOut, "      section %s · %s", it.Section.Title, it.Severity)
-		if len(it.Manual.Roles) > 0 {
-			fmt.Fprintf(o.IO.ErrOut, " · roles %s", strings.Join(it.Manual.Roles, ", "))
-		}
-		fmt.Fprintln(o.IO.ErrOut)
-		if s := strings.TrimSpace(it.Manual.Instructions); s != "" {
-			fmt.Fprintf(o.IO.ErrOut, "      %s\n", strings.ReplaceAll(s, "\n", "\n      "))
-		}
-		if j := t.d.Record; j != nil {
-			fmt.Fprintf(o.IO.ErrOut, "      now: sign-off by %s (%s, %s) is %s: %s\n", j.Record.Signer(), j.Record.Role,
-				j.Record.Created.UTC().Format("2006-01-02"), j.State, j.Reason)
-		}
-		answer, err := askDecision(p)
+	remembered := false
+	for o.Name == "" {
+		name, err := p.ask("Your name: ")
 		if err != nil {
-			return quitErr(err)
-		}
-		if answer == "q" {
-			break
-		}
-		if answer == "s" {
-			skipped++
-			continue
-		}
-		role := o.Role
-		if role == "" {
-			if role, err = askRole(p, cl, it); err != nil {
-				return quitErr(err)
-			}
-		}
-		note, err := p.ask("      Note (optional): ")
-		if err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
-		decision := signoff.Confirmed
-		if answer == "n" {
-			decision = signoff.Rejected
-		}
-		j, err := attest(ctx, o, cl, it, role, decision, note)
-		if err != nil {
-			fmt.Fprintf(o.IO.ErrOut, "      %v\n", err)
-			continue
-		}
-		recorded++
-		fmt.Fprintf(o.IO.Out, "%s %s as %s: %s\n", map[string]string{signoff.Confirmed: "attested", signoff.Rejected: "rejected"}[decision], it.ID, role, describeRecorded(j))
+		o.Name, remembered = name, true
 	}
-	fmt.Fprintf(o.IO.ErrOut, "\nRecorded %d sign-off(s), skipped %d.\n", recorded, skipped)
+	if o.Email == "" {
+		email, err := p.ask("Your email (the principal of your signing key; Enter for none): ")
+		if err != nil {
+			return err
+		}
+		o.Email, remembered = email, remembered || email != ""
+	}
+	if remembered {
+		if err := rememberIdentity(o.ConfigPath, o.Name, o.Email); err != nil {
+			fmt.Fprintf(o.IO.ErrOut, "(could not remember your name in %s: %v)\n", o.ConfigPath, err)
+		} else {
+			fmt.Fprintf(o.IO.ErrOut, "(remembered in %s)\n", o.ConfigPath)
+		}
+	}
 	return nil
+}
+
+// showPending prints one item the way a person decides on it: what, where,
+// who may sign, the instructions, and the sign-off that does not count.
+func showPending(o *SignoffOptions, i, n int, t pending) {
+	it, w := t.it, o.IO.ErrOut
+	fmt.Fprintf(w, "\n[%d/%d] %s: %s\n", i+1, n, it.ID, it.Title)
+	fmt.Fprintf(w, "      section %s · %s", it.Section.Title, it.Severity)
+	if len(it.Manual.Roles) > 0 {
+		fmt.Fprintf(w, " · roles %s", strings.Join(it.Manual.Roles, ", "))
+	}
+	fmt.Fprintln(w)
+	if s := strings.TrimSpace(it.Manual.Instructions); s != "" {
+		fmt.Fprintf(w, "      %s\n", strings.ReplaceAll(s, "\n", "\n      "))
+	}
+	if j := t.d.Record; j != nil {
+		fmt.Fprintf(w, "      now: sign-off by %s (%s, %s) is %s: %s\n", j.Record.Signer(), j.Record.Role,
+			j.Record.Created.UTC().Format("2006-01-02"), j.State, j.Reason)
+	}
+}
+
+// errQuit is the person's "q": stop asking, keep what was recorded.
+var errQuit = errors.New("quit")
+
+// What became of one item in the interactive walk.
+type outcome int
+
+const (
+	skippedIt outcome = iota // the person said skip
+	signed                   // recorded
+	refused                  // the record would not count: not written, reason shown
+)
+
+// signOne asks about one item and records the answer.
+func signOne(ctx context.Context, p *prompter, o *SignoffOptions, cl *checklist.Checklist, it *checklist.Item) (outcome, error) {
+	answer, err := askDecision(p)
+	switch {
+	case err != nil:
+		return skippedIt, err
+	case answer == "q":
+		return skippedIt, errQuit
+	case answer == "s":
+		return skippedIt, nil
+	}
+	role := o.Role
+	if role == "" {
+		if role, err = askRole(p, cl, it); err != nil {
+			return skippedIt, err
+		}
+	}
+	note, err := p.ask("      Note (optional): ")
+	if err != nil && !errors.Is(err, io.EOF) {
+		return skippedIt, err
+	}
+	decision := signoff.Confirmed
+	if answer == "n" {
+		decision = signoff.Rejected
+	}
+	j, err := attest(ctx, o, cl, it, role, decision, note)
+	if err != nil {
+		fmt.Fprintf(o.IO.ErrOut, "      %v\n", err)
+		return refused, nil
+	}
+	fmt.Fprintf(o.IO.Out, "%s %s as %s: %s\n", map[string]string{signoff.Confirmed: "attested", signoff.Rejected: "rejected"}[decision], it.ID, role, describeRecorded(j))
+	return signed, nil
 }
 
 func askDecision(p *prompter) (string, error) {

@@ -20,8 +20,10 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -261,8 +263,8 @@ func (p *Platform) startServices() error {
 	p.Vars["tls_host"] = "localhost:" + tlsPort
 	p.Vars["ca_file"] = certs.caFile
 	// Ports nothing listens on: the firewall items want them closed.
-	p.Vars["firewall_db"] = "127.0.0.1:" + closedPort()
-	p.Vars["firewall_redis"] = "127.0.0.1:" + closedPort()
+	p.Vars["firewall_db"] = "127.0.0.1:" + p.closedPort()
+	p.Vars["firewall_redis"] = "127.0.0.1:" + p.closedPort()
 	p.Vars["origin"] = AppOrigin
 	p.Vars["release"] = Release
 	p.Vars["migration_version"] = MigrationVersion
@@ -274,14 +276,28 @@ func (p *Platform) startServices() error {
 	return nil
 }
 
-func closedPort() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// closedPort is a loopback port that refuses connections for the
+// platform's whole life: a socket bound to it that never listens. A port
+// merely found free and released could be taken by anything started
+// meanwhile (another platform, a test), and then accept.
+func (p *Platform) closedPort() string {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		return "1"
 	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
+	syscall.CloseOnExec(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		syscall.Close(fd)
+		return "1"
+	}
+	sa, err := syscall.Getsockname(fd)
+	in4, ok := sa.(*syscall.SockaddrInet4)
+	if err != nil || !ok {
+		syscall.Close(fd)
+		return "1"
+	}
+	p.cleanup(func() { syscall.Close(fd) })
+	return strconv.Itoa(in4.Port)
 }
 
 func (p *Platform) startPostgres(t *svcTB) {
