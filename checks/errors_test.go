@@ -38,6 +38,12 @@ func TestClassify(t *testing.T) {
 
 func TestRegisterPanicsOnDuplicate(t *testing.T) {
 	Register(Kind{Name: "dup-test", New: func() Probe { return nil }})
+	// The registry is global: leave it as found, so -count=N passes.
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		delete(kinds, "dup-test")
+	})
 	defer func() {
 		if recover() == nil {
 			t.Error("duplicate registration did not panic")
