@@ -139,6 +139,10 @@ func Start(ctx context.Context, o Options) (_ *Platform, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Ports nothing listens on: the firewall items want them closed.
+	// Picked once every server listens, so none of them can take one.
+	p.Vars["firewall_db"] = "127.0.0.1:" + closedPort()
+	p.Vars["firewall_redis"] = "127.0.0.1:" + closedPort()
 	if err := p.writeEvidence(ctx); err != nil {
 		return nil, fmt.Errorf("writing the demo's test and scan reports: %w", err)
 	}
@@ -269,9 +273,6 @@ func (p *Platform) startServices() error {
 	p.Vars["site_http"] = "http://localhost:" + plainPort
 	p.Vars["tls_host"] = "localhost:" + tlsPort
 	p.Vars["ca_file"] = certs.caFile
-	// Ports nothing listens on: the firewall items want them closed.
-	p.Vars["firewall_db"] = "127.0.0.1:" + closedPort()
-	p.Vars["firewall_redis"] = "127.0.0.1:" + closedPort()
 	p.Vars["origin"] = AppOrigin
 	p.Vars["release"] = Release
 	p.Vars["migration_version"] = MigrationVersion
