@@ -19,6 +19,8 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -115,7 +117,8 @@ func Start(ctx context.Context, o Options) (_ *Platform, err error) {
 	}{
 		{"PostgreSQL", "initdb", "apt-get install postgresql", []string{"postgres"}, p.startPostgres},
 		{"Redis", "redis-server", "apt-get install redis-server", []string{"redis"}, p.startRedis},
-		{"Prometheus", "prometheus", "apt-get install prometheus prometheus-pushgateway", []string{"prometheus"}, p.startPrometheus},
+		// The exec items run promtool on the Prometheus configuration.
+		{"Prometheus", "prometheus", "apt-get install prometheus prometheus-pushgateway", []string{"prometheus", "exec"}, p.startPrometheus},
 	} {
 		wg.Add(1)
 		go func() {
@@ -137,6 +140,9 @@ func Start(ctx context.Context, o Options) (_ *Platform, err error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if err := p.writeEvidence(ctx); err != nil {
+		return nil, fmt.Errorf("writing the demo's test and scan reports: %w", err)
 	}
 	return p, nil
 }
@@ -258,6 +264,9 @@ func (p *Platform) startServices() error {
 	}
 	_, plainPort, _ := net.SplitHostPort(plainAddr)
 	p.Vars["server_name"] = "localhost"
+	if err := p.startDNS(p.Vars["server_name"]); err != nil {
+		return err
+	}
 	p.Vars["site"] = site
 	p.Vars["site_http"] = "http://localhost:" + plainPort
 	p.Vars["tls_host"] = "localhost:" + tlsPort
@@ -444,6 +453,26 @@ func (p *Platform) startPrometheus(t *svcTB) {
 	}()
 	prom := testsvc.StartPrometheus(t, testsvc.PrometheusOptions{ScrapeJobs: jobs, Rules: rules})
 	prom.WaitRulesEvaluated(t)
+	// The files the exec items check: the configuration this Prometheus
+	// runs, and a unit test of its rules next to them.
+	rulesTestFile := filepath.Join(prom.Dir, "rules_test.yml")
+	if err := os.WriteFile(rulesTestFile, []byte(rulesTest), 0o644); err != nil {
+		t.Fatalf("rules test: %v", err)
+	}
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if bin, err := exec.LookPath("prometheus"); err == nil {
+			if c := filepath.Join(filepath.Dir(bin), "promtool"); fileExists(c) {
+				promtool = c
+			}
+		}
+	}
+	if promtool == "" {
+		p.mu.Lock()
+		p.Missing = append(p.Missing, Missing{Service: "promtool", Kinds: []string{"exec"},
+			Message: "promtool not found on PATH nor next to prometheus", Install: "apt-get install prometheus"})
+		p.mu.Unlock()
+	}
 	// Rates need two samples: wait for them rather than let the first
 	// items see an empty range.
 	testsvc.Eventually(t, 30*time.Second, "two scrapes of every target", func() error {
@@ -462,6 +491,14 @@ func (p *Platform) startPrometheus(t *svcTB) {
 	})
 	p.mu.Lock()
 	p.Vars["prometheus"] = prom.URL
+	p.Vars["promtool"] = promtool
+	p.Vars["prometheus_config"] = filepath.Join(prom.Dir, "prometheus.yml")
+	p.Vars["alert_rules_test"] = rulesTestFile
 	p.PushgatewayURL = pushURL
 	p.mu.Unlock()
+}
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }

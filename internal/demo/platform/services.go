@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // The stand-ins for the seed's services: small, honest HTTP servers that
@@ -61,7 +63,10 @@ func (p *Platform) authMux() http.Handler {
 	users := map[string]string{}
 	m.HandleFunc("POST /v1/auth/register", func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Email, Password string }
-		if json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&in) != nil || in.Email == "" || len(in.Password) < 8 {
+		bad := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&in) != nil || in.Email == ""
+		// With the failing-tests fault, the length rule is lost: the
+		// integration suite catches it, no probe does.
+		if bad || (len(in.Password) < 8 && p.fault != "failing-tests") {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "email and a password of 8+ characters required"})
 			return
 		}
@@ -135,7 +140,26 @@ func (p *Platform) mcpMux() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []any{
 			map[string]any{"id": "demo-small", "object": "model"}, map[string]any{"id": "demo-large", "object": "model"}}})
 	})
+	m.Handle("/mcp", mcpHandler())
 	return m
+}
+
+// mcpHandler is the MCP server itself over Streamable HTTP: one read-only
+// tool, the model listing.
+func mcpHandler() http.Handler {
+	s := mcp.NewServer(&mcp.Implementation{Name: "demo-mcp", Version: Release}, nil)
+	type listArgs struct {
+		Limit int `json:"limit,omitempty" jsonschema:"most models to list"`
+	}
+	mcp.AddTool(s, &mcp.Tool{Name: "list_models", Description: "list the models this server serves", Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true}},
+		func(_ context.Context, _ *mcp.CallToolRequest, in listArgs) (*mcp.CallToolResult, any, error) {
+			models := []string{"demo-small", "demo-large"}
+			if in.Limit > 0 && in.Limit < len(models) {
+				models = models[:in.Limit]
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: strings.Join(models, "\n")}}}, nil, nil
+		})
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, nil)
 }
 
 func (p *Platform) analyticsMux() http.Handler {
