@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -252,7 +251,7 @@ func (p *Probe) client() (promAPI, *http.Client, string, error) {
 	auth := p.Auth
 	switch {
 	case p.BearerTokenFile != "":
-		b, err := os.ReadFile(p.BearerTokenFile)
+		b, err := checks.ReadFile(p.BearerTokenFile, checks.MaxCredentialFile)
 		if err != nil {
 			return nil, nil, "", fmt.Errorf("bearer_token_file: %w", err)
 		}

@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -171,7 +170,7 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 
 	var roots *x509.CertPool
 	if p.CAFile != "" {
-		pem, err := os.ReadFile(p.CAFile)
+		pem, err := checks.ReadFile(p.CAFile, checks.MaxCredentialFile)
 		if err != nil {
 			return obs, checks.WithReason("config", fmt.Errorf("ca_file: %w", err))
 		}

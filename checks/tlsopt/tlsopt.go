@@ -7,7 +7,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"os"
+
+	"github.com/readyctl/readyctl/checks"
 )
 
 // Options is the `tls:` block of a probe.
@@ -36,7 +37,7 @@ func (o *Options) Config() (*tls.Config, error) {
 		MinVersion:         tls.VersionTLS12,
 	}
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
+		pem, err := checks.ReadFile(o.CAFile, checks.MaxCredentialFile)
 		if err != nil {
 			return nil, fmt.Errorf("tls ca_file: %w", err)
 		}
@@ -47,11 +48,24 @@ func (o *Options) Config() (*tls.Config, error) {
 		cfg.RootCAs = pool
 	}
 	if o.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		cert, err := loadKeyPair(o.CertFile, o.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("tls client certificate: %w", err)
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
+}
+
+// loadKeyPair is tls.LoadX509KeyPair with both files read as hostile input.
+func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	certPEM, err := checks.ReadFile(certFile, checks.MaxCredentialFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	keyPEM, err := checks.ReadFile(keyFile, checks.MaxCredentialFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(certPEM, keyPEM)
 }
