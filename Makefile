@@ -38,8 +38,12 @@ fuzz:
 		done; \
 	done
 
+# CI's short run counts executions instead of seconds: Go 1.26's fuzz
+# coordinator can report a spurious "context deadline exceeded" when a
+# time budget ends under load (golang/go#75804, fixed in Go 1.27); a count
+# has no deadline to race.
 fuzz-short:
-	$(MAKE) fuzz FUZZTIME=5s
+	$(MAKE) fuzz FUZZTIME=3000x
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
