@@ -138,26 +138,10 @@ func normalize(v any) any {
 	switch x := v.(type) {
 	case nil, bool, string, float64, time.Time, time.Duration:
 		return x
-	case int:
-		return x
-	case int8:
-		return int(x)
-	case int16:
-		return int(x)
-	case int32:
-		return int(x)
-	case int64:
-		return int(x)
-	case uint8:
-		return int(x)
-	case uint16:
-		return int(x)
-	case uint32:
-		return int(x)
-	case uint64:
-		return int(x)
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		return checks.Normalize(checks.TypeInt, x)
 	case float32:
-		return float64(x)
+		return checks.Normalize(checks.TypeFloat, x)
 	case []byte:
 		if utf8.Valid(x) {
 			return string(x)

@@ -39,7 +39,8 @@ so the verdict is READY and the exit code 0.
 --fault NAME starts the same platform with one thing wrong, to see what the
 checklist reports then (NOT READY, exit 1); --list-faults names the faults.
 Servers whose binary is missing are not started: their items are skipped,
-and the demo says what to install.`,
+the demo says what to install, and the verdict is NOT READY (an unchecked
+item never counts as passed).`,
 		Example: `  readyctl demo
   readyctl demo --fault cert-expiring
   readyctl demo --list-faults
@@ -99,7 +100,7 @@ func demoRun(ctx context.Context, o *CheckOptions, fault string) error {
 	}
 	defer plat.Close()
 	for _, m := range plat.Missing {
-		logf("demo: %s not started (%s): its items are skipped. Install it: %s", m.Service, m.Message, m.Install)
+		logf("demo: %s not started (%s): its items are skipped, so the run cannot be READY. Install it: %s", m.Service, m.Message, m.Install)
 	}
 	what := "a healthy platform"
 	if fault != "" {

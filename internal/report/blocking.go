@@ -107,22 +107,18 @@ func ItemBlocks(it Item, failOn string) bool {
 	case Fail, Error, Pending:
 		return true
 	case Skip:
-		return it.Reason == checks.ReasonDependency
+		// Left unchecked: its dependency did not pass, or what it needs
+		// (a server binary) is not there. Neither is a pass.
+		return it.Reason == checks.ReasonDependency || it.Reason == checks.ReasonUnavailable
 	}
 	return false
 }
 
 func approvalBlocker(so Signoff) Blocker {
-	state, reason := so.State, checks.ReasonSignoffMissing
+	state, reason := so.State, SignoffReason(so.State)
 	switch {
 	case so.Decision == "rejected":
 		state, reason = "rejected", checks.ReasonSignoffRejected
-	case so.State == "expired":
-		reason = checks.ReasonSignoffExpired
-	case so.State == "stale":
-		reason = checks.ReasonSignoffStale
-	case so.State == "invalid":
-		reason = checks.ReasonSignoffInvalid
 	case so.State == "":
 		state = "missing"
 	}
