@@ -285,6 +285,9 @@ func (r *run) base(it *checklist.Item) report.Item {
 	return report.Item{
 		ID: it.ID, Section: it.Section.ID, Title: r.redactor.String(it.Title), Kind: it.Kind,
 		Severity: string(it.Severity), Observations: map[string]any{},
+		// The checklist's own path until items carry the file they were
+		// included from.
+		File: r.cl.Path, Line: it.Line,
 	}
 }
 
