@@ -65,6 +65,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{"text", Options{}, "report.txt"},
 		{"text", Options{Color: true}, "report.color.txt"},
+		{"text", Options{Quiet: true}, "report.quiet.txt"},
 		{"json", Options{}, "report.json"},
 		{"junit", Options{}, "report.xml"},
 		{"markdown", Options{}, "report.md"},
