@@ -66,7 +66,7 @@ type Output struct{ Format, Path string }
 func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
 	opts := &CheckOptions{IO: f.IO, LookupEnv: f.LookupEnv}
 	cmd := &cobra.Command{
-		Use:   "check",
+		Use:   "check [FILE]",
 		Short: "Run the checklist and print a readiness report",
 		Long: `Run every selected item of the checklist, print a report on stdout and exit
 0 when ready, 1 when not ready. Logs and live progress go to stderr.
@@ -74,7 +74,12 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) e
 A selection that names something the checklist does not have (--phase,
 --tags, --only, --skip, --exclude-tags, --var) or that selects no item is a
 usage error (exit 2), never a green run. A report that cannot be written
-(stdout or an -o file) exits 4.`,
+(stdout or an -o file) exits 4. FILE is the same as -f FILE.
+
+In GitHub Actions (GITHUB_ACTIONS=true, or --ci github) it also prints one
+annotation per problem on stderr, pointing at the item's line in the
+checklist, and appends a compact summary (verdict, what blocks, sign-offs)
+to $GITHUB_STEP_SUMMARY. --ci none turns that off.`,
 		Example: `  # before a deploy, on a laptop
   readyctl check -f checklist.yaml --env staging
 
@@ -91,7 +96,10 @@ usage error (exit 2), never a green run. A report that cannot be written
   readyctl check --exclude-tags load
 
   # a large run: only the problems and the verdict
-  readyctl check -q`,
+  readyctl check -q
+
+  # in GitHub Actions, annotations and a step summary come by themselves
+  readyctl check --env production -o junit=report.xml`,
 		Args:    cobra.MaximumNArgs(1),
 		PreRunE: f.ApplySettings,
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
