@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +45,11 @@ type CheckOptions struct {
 	NoColor     bool
 	Verbose     bool
 	Pushgateway string
+	// Quiet prints only the problems and the verdict (text format).
+	Quiet bool
+	// CI is auto, github or none: whether to write GitHub Actions
+	// annotations and step summary (auto: when GITHUB_ACTIONS=true).
+	CI string
 	// AllowIntrusive runs load, rate-limit bursts and injection canaries
 	// whatever the checklist's intrusive_environments says.
 	AllowIntrusive bool
@@ -60,7 +66,7 @@ type Output struct{ Format, Path string }
 func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) error) *cobra.Command {
 	opts := &CheckOptions{IO: f.IO, LookupEnv: f.LookupEnv}
 	cmd := &cobra.Command{
-		Use:   "check",
+		Use:   "check [FILE]",
 		Short: "Run the checklist and print a readiness report",
 		Long: `Run every selected item of the checklist, print a report on stdout and exit
 0 when ready, 1 when not ready. Logs and live progress go to stderr.
@@ -68,7 +74,12 @@ func NewCmdCheck(f *cmdutil.Factory, runF func(context.Context, *CheckOptions) e
 A selection that names something the checklist does not have (--phase,
 --tags, --only, --skip, --exclude-tags, --var) or that selects no item is a
 usage error (exit 2), never a green run. A report that cannot be written
-(stdout or an -o file) exits 4.`,
+(stdout or an -o file) exits 4. FILE is the same as -f FILE.
+
+In GitHub Actions (GITHUB_ACTIONS=true, or --ci github) it also prints one
+annotation per problem on stderr, pointing at the item's line in the
+checklist, and appends a compact summary (verdict, what blocks, sign-offs)
+to $GITHUB_STEP_SUMMARY. --ci none turns that off.`,
 		Example: `  # before a deploy, on a laptop
   readyctl check -f checklist.yaml --env staging
 
@@ -82,10 +93,27 @@ usage error (exit 2), never a green run. A report that cannot be written
   readyctl check --tags health,security --var api=https://api.example.com
 
   # everything but the load tests
-  readyctl check --exclude-tags load`,
-		Args:    cobra.NoArgs,
+  readyctl check --exclude-tags load
+
+  # a large run: only the problems and the verdict
+  readyctl check -q
+
+  # in GitHub Actions, annotations and a step summary come by themselves
+  readyctl check --env production -o junit=report.xml`,
+		Args:    cobra.MaximumNArgs(1),
 		PreRunE: f.ApplySettings,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				// `readyctl check FILE` means -f FILE; both, naming two
+				// files, is a mistake to say rather than guess.
+				if cmd.Flags().Changed("file") && opts.File != args[0] {
+					return cmdutil.UsageErrorf("two checklists given: -f %s and %s; give one", opts.File, args[0])
+				}
+				opts.File = args[0]
+			}
 			if err := opts.complete(f, cmd); err != nil {
 				return err
 			}
@@ -130,6 +158,9 @@ func (o *CheckOptions) complete(f *cmdutil.Factory, cmd *cobra.Command) error {
 	case "critical", "warning":
 	default:
 		return cmdutil.UsageErrorf("%s %q: expected critical or warning", src("fail-on"), o.FailOn)
+	}
+	if !slices.Contains(ciModes, o.CI) {
+		return cmdutil.UsageErrorf("%s %q: expected one of %s", src("ci"), o.CI, strings.Join(ciModes, ", "))
 	}
 	if o.Concurrency < 1 {
 		return cmdutil.UsageErrorf("%s %d: must be at least 1", src("concurrency"), o.Concurrency)
@@ -186,7 +217,9 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 	if stopper, ok := observer.(interface{ Stop() }); ok {
 		stopper.Stop() // clear the progress line before the report
 	}
-	if err := deliver(o, rep); err != nil {
+	err := deliver(o, rep)
+	writeCI(o, rep, logger)
+	if err != nil {
 		if rep.Interrupted {
 			// Ctrl-C stays 130; the write failure is still said.
 			fmt.Fprintf(o.IO.ErrOut, "readyctl: %v\n", err)
@@ -241,7 +274,7 @@ func (o *CheckOptions) runnerOptions() runner.Options {
 // reader, which is neither READY nor NOT READY.
 func deliver(o *CheckOptions, rep *report.Report) error {
 	render, _ := report.Lookup(o.Format)
-	ropts := report.Options{Color: o.IO.ColorStdout(o.NoColor), Verbose: o.Verbose}
+	ropts := report.Options{Color: o.IO.ColorStdout(o.NoColor), Verbose: o.Verbose, Quiet: o.Quiet}
 	var errs []error
 	if err := render(o.IO.Out, rep, ropts); err != nil {
 		errs = append(errs, fmt.Errorf("could not write the %s report to stdout: %w", o.Format, err))
@@ -277,6 +310,8 @@ func (o *CheckOptions) addRunFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.StableFor, "stable-for", 0, "with --wait: count the verdict only after every blocking probe has passed continuously this long")
 	fs.BoolVar(&o.NoColor, "no-color", false, "no colours, even on a terminal")
 	fs.BoolVarP(&o.Verbose, "verbose", "v", false, "log each attempt on stderr and show every observation")
+	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "text report: only the problems and the verdict")
+	fs.StringVar(&o.CI, "ci", "auto", "CI output: github (annotations on stderr, step summary to $GITHUB_STEP_SUMMARY), none, or auto (github when GITHUB_ACTIONS=true)")
 	fs.StringVar(&o.Pushgateway, "pushgateway", "", "push the run's metrics to this Prometheus Pushgateway URL (job readyctl)")
 	fs.BoolVar(&o.AllowIntrusive, "allow-intrusive", false, "run load, rate-limit bursts and injection canaries even if the environment is not in intrusive_environments")
 }

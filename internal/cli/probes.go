@@ -20,22 +20,27 @@ func NewCmdProbes(f *cmdutil.Factory) *cobra.Command {
 		Use:   "probes [KIND]",
 		Short: "List probe kinds, or show one kind's fields, defaults, observations and an example",
 		Example: `  readyctl probes
-  readyctl probes http`,
+  readyctl probes http
+  readyctl probes manual`,
 		Args: cobra.MaximumNArgs(1),
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			return checks.Names(), cobra.ShellCompDirectiveNoFileComp
+			return append(checks.Names(), "manual"), cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return listKinds(f.IO.Out)
 			}
+			if args[0] == "manual" {
+				return describeManual(f.IO.Out)
+			}
 			kind, ok := checks.Lookup(args[0])
 			if !ok {
+				names := append(checks.Names(), "manual")
 				msg := fmt.Sprintf("unknown probe kind %q", args[0])
-				if s := checklist.Suggest(args[0], checks.Names()); s != "" {
+				if s := checklist.Suggest(args[0], names); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				}
-				return cmdutil.UsageErrorf("%s; kinds: %s", msg, strings.Join(checks.Names(), ", "))
+				return cmdutil.UsageErrorf("%s; kinds: %s", msg, strings.Join(names, ", "))
 			}
 			return describeKind(f.IO.Out, kind)
 		},
@@ -48,11 +53,40 @@ func listKinds(w io.Writer) error {
 		k, _ := checks.Lookup(n)
 		fmt.Fprintf(tw, "%s\t%s\n", n, k.Summary)
 	}
-	fmt.Fprintf(tw, "manual\t%s\n", "an item only a person can confirm; it passes with a valid sign-off")
+	fmt.Fprintf(tw, "manual\t%s\n", manualSummary)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintln(w, "\nreadyctl probes KIND shows a kind's fields, defaults and an example.")
+	return err
+}
+
+// manualSummary is manual's line in the list of kinds.
+const manualSummary = "an item only a person can confirm; it passes with a valid sign-off"
+
+// manualExample is a manual item as the seed writes them.
+const manualExample = `- id: notify-stakeholders
+  title: Notify all stakeholders of the deployment window
+  manual:
+    roles: [project-manager]
+    instructions: Send the deployment notice to #releases and the customer list.
+`
+
+// describeManual is `readyctl probes manual`: manual is no probe (nothing
+// runs), but it is an item kind a checklist writer needs the fields of.
+func describeManual(w io.Writer) error {
+	fmt.Fprintf(w, "manual: %s\n\nFields of the manual: block:\n\n", manualSummary)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  FIELD\tTYPE\tDEFAULT\tDESCRIPTION")
+	describeFields(tw, reflect.ValueOf(&checklist.Manual{}).Elem(), "  ")
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nNothing is measured: a manual item has no observations and no expect:. It is\n"+
+		"pending until a person holding one of its roles signs it off (readyctl signoff\n"+
+		"ITEM --role ROLE); a stale, expired or rejected sign-off leaves it pending.\n")
+	fmt.Fprintf(w, "\nEvery item also has: %s.\n", strings.Join(checklist.ItemFields, ", "))
+	_, err := fmt.Fprintf(w, "\nExample:\n\n%s", indent(manualExample, "  "))
 	return err
 }
 

@@ -52,7 +52,7 @@ wins over the environment, which wins over the file.`,
   readyctl check --phase post-deploy --wait 5m`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       Version,
+		Version:       versionString(),
 	}
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
@@ -70,6 +70,7 @@ wins over the environment, which wins over the file.`,
 		signoffcmd.NewCmdWaive(f, nil),
 		signoffcmd.NewCmdSignoffs(f, nil),
 	)
+	finishRoot(root, f) // last: --version as `version`, completion of every command's flags
 	return root
 }
 

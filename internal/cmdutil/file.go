@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +58,25 @@ func fileErr(err error, tmp, path string) error {
 	case tmp != "":
 		msg := strings.ReplaceAll(err.Error(), tmp, path)
 		return &fileError{msg: msg, err: err}
+	}
+	return err
+}
+
+// AppendFile adds data at the end of path, creating it if needed, in one
+// write: a file that other steps append to (GitHub's step summary) is
+// never truncated nor interleaved. Only a regular file: opening a FIFO
+// for writing would block until someone reads it.
+func AppendFile(path string, data []byte) error {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", path)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	return err
 }

@@ -19,7 +19,7 @@ type IOStreams struct {
 	ErrOut io.Writer // logs and progress
 
 	stdinTTY, stdoutTTY, stderrTTY bool
-	noColorEnv                     bool
+	noColorEnv, forceColorEnv      bool
 	// Width of the terminal on stderr, for progress lines.
 	Width int
 }
@@ -30,7 +30,7 @@ func System() *IOStreams {
 	s.stdinTTY = term.IsTerminal(int(os.Stdin.Fd()))
 	s.stdoutTTY = term.IsTerminal(int(os.Stdout.Fd()))
 	s.stderrTTY = term.IsTerminal(int(os.Stderr.Fd()))
-	_, s.noColorEnv = os.LookupEnv("NO_COLOR")
+	s.noColorEnv, s.forceColorEnv = ColorEnv(os.LookupEnv)
 	if w, _, err := term.GetSize(int(os.Stderr.Fd())); err == nil && w > 20 {
 		s.Width = w
 	}
@@ -60,6 +60,19 @@ func (s *IOStreams) SetStderrTTY(tty bool) { s.stderrTTY = tty }
 // SetNoColorEnv says whether NO_COLOR is set (tests).
 func (s *IOStreams) SetNoColorEnv(set bool) { s.noColorEnv = set }
 
+// SetForceColorEnv says whether FORCE_COLOR asks for colour (tests).
+func (s *IOStreams) SetForceColorEnv(set bool) { s.forceColorEnv = set }
+
+// ColorEnv reads the colour conventions of the environment: NO_COLOR
+// counts only when non-empty (no-color.org), and FORCE_COLOR asks for
+// colour when non-empty and not "0", for CI log viewers that render ANSI
+// though stdout is a pipe.
+func ColorEnv(lookupEnv func(string) (string, bool)) (noColor, forceColor bool) {
+	v, _ := lookupEnv("NO_COLOR")
+	f, _ := lookupEnv("FORCE_COLOR")
+	return v != "", f != "" && f != "0"
+}
+
 // IsStdinTTY reports whether a person can be asked questions.
 func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
 
@@ -69,10 +82,17 @@ func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
 // IsStderrTTY reports whether logs and progress go to a terminal.
 func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
 
-// ColorStdout reports whether the report on stdout may be coloured: only
-// on a terminal, and never with NO_COLOR or --no-color.
+// ColorStdout reports whether the report on stdout may be coloured:
+// --no-color always wins; then FORCE_COLOR (the more specific wish, set for
+// one CI job) colours even a pipe; else only a terminal without NO_COLOR.
 func (s *IOStreams) ColorStdout(noColorFlag bool) bool {
-	return s.stdoutTTY && !s.noColorEnv && !noColorFlag
+	switch {
+	case noColorFlag:
+		return false
+	case s.forceColorEnv:
+		return true
+	}
+	return s.stdoutTTY && !s.noColorEnv
 }
 
 // ProgressOnStderr reports whether live progress may be drawn on stderr,

@@ -115,6 +115,11 @@ type Item struct {
 	// FirstPassMS is when (ms after the start) the item first passed, in
 	// --wait runs.
 	FirstPassMS int64 `json:"first_pass_ms,omitempty"`
+	// File and Line are where the item's `id:` is written, so CI
+	// annotations can point at the line to fix. Not part of the JSON
+	// contract: a report read back has no checklist to point into.
+	File string `json:"-"`
+	Line int    `json:"-"`
 }
 
 // Signoff is one person's attestation, approval or waiver as it stands in

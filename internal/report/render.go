@@ -11,6 +11,8 @@ import (
 type Options struct {
 	Color   bool // ANSI colours (terminal, NO_COLOR unset)
 	Verbose bool // every observation, not just the key ones
+	// Quiet (text): only the problems and the verdict, for large runs.
+	Quiet bool
 }
 
 // Renderer writes a report in one format.

@@ -65,6 +65,7 @@ func TestGolden(t *testing.T) {
 	}{
 		{"text", Options{}, "report.txt"},
 		{"text", Options{Color: true}, "report.color.txt"},
+		{"text", Options{Quiet: true}, "report.quiet.txt"},
 		{"json", Options{}, "report.json"},
 		{"junit", Options{}, "report.xml"},
 		{"markdown", Options{}, "report.md"},
@@ -102,7 +103,7 @@ func TestJUnitIsWellFormed(t *testing.T) {
 	}
 	// 6 selected items and the health section's min_pass_rate; the
 	// unselected item is left out.
-	if doc.Tests != 7 || doc.Failures != 4 || doc.Errors != 1 || doc.Skipped != 1 || len(doc.Suites) != 2 {
+	if doc.Tests != 7 || doc.Failures != 4 || doc.Errors != 1 || doc.skipped() != 1 || len(doc.Suites) != 2 {
 		t.Errorf("counts: %+v", doc)
 	}
 	if doc.Suites[0].Properties[2].Name != "checklist.sha256" || doc.Suites[0].Cases[1].Failure == nil || doc.Suites[0].Cases[0].Time != "0.012" {

@@ -40,6 +40,9 @@ func (p painter) paint(code, s string) string {
 }
 
 func renderText(w io.Writer, r *Report, o Options) error {
+	if o.Quiet {
+		return renderQuiet(w, r, o)
+	}
 	p := painter(o.Color)
 	var b strings.Builder
 	title := r.Checklist.Name
@@ -136,11 +139,19 @@ func renderText(w io.Writer, r *Report, o Options) error {
 		}
 	}
 	if len(blockers) > 0 {
+		// The closing list: what to fix, after however many sections, so
+		// that a long run ends on its point.
 		fmt.Fprintf(&b, "\n%s\n", p.paint(ansiBold, "Blocking"))
-		for _, bl := range blockers {
-			fmt.Fprintf(&b, "  %s\n", p.paint(ansiRed, termSafe(bl.String())))
+		for _, line := range blockingLines(blockers) {
+			fmt.Fprintf(&b, "  %s\n", p.paint(ansiRed, termSafe(line)))
 		}
 	}
+	b.WriteString("\n" + verdictLine(r, p))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func verdictLine(r *Report, p painter) string {
 	s := r.Summary
 	verdict := p.paint(ansiBold+ansiGreen, "READY")
 	if r.Verdict != Ready {
@@ -149,11 +160,103 @@ func renderText(w io.Writer, r *Report, o Options) error {
 	if r.Interrupted {
 		verdict += p.paint(ansiYellow, " (interrupted: partial report)")
 	}
-	fmt.Fprintf(&b, "\n%s  %d pass · %d fail · %d error · %d skip · %d pending · %d waived  (%d items in %s%s%s)\n",
+	return fmt.Sprintf("%s  %d pass · %d fail · %d error · %d skip · %d pending · %d waived  (%d items in %s%s%s)\n",
 		verdict, s.Pass, s.Fail, s.Error, s.Skip, s.Pending, s.Waived, s.Total,
 		(time.Duration(r.DurationMS) * time.Millisecond).String(), notSelectedNote(r.Items), roundsNote(r.Rounds))
+}
+
+// pendingListed is how many items waiting for a sign-off the closing list
+// names one by one; past it they share one line, so 80 pending sign-offs
+// do not bury 2 failures.
+const pendingListed = 5
+
+// blockingLines is the closing list: failures first (orderBlockers), and
+// the items waiting for a sign-off on one line when there are many.
+func blockingLines(bs []Blocker) []string {
+	var waiting []string
+	for _, b := range bs {
+		if b.Item != "" && b.Status == Pending {
+			waiting = append(waiting, b.Item)
+		}
+	}
+	var lines []string
+	said := false
+	for _, b := range orderBlockers(bs) {
+		switch {
+		case b.Item == "" || b.Status != Pending || len(waiting) <= pendingListed:
+			lines = append(lines, b.String())
+		case !said:
+			said = true
+			lines = append(lines, fmt.Sprintf("%d items wait for a sign-off: %s, … (%d more; readyctl signoffs lists them)",
+				len(waiting), strings.Join(waiting[:pendingListed], ", "), len(waiting)-pendingListed))
+		}
+	}
+	return lines
+}
+
+// renderQuiet is --quiet: one line per item that is a problem (what blocks
+// first, then what does not), the other blockers, and the verdict.
+func renderQuiet(w io.Writer, r *Report, o Options) error {
+	p := painter(o.Color)
+	blockers := r.Blocking()
+	blocked := blockedSet(blockers)
+	items := make(map[string]Item, len(r.Items))
+	for _, it := range r.Items {
+		items[it.ID] = it
+	}
+	type line struct {
+		sym, id, text string
+	}
+	var lines []line
+	idWidth := 0
+	for _, bl := range orderBlockers(blockers) {
+		if bl.Item == "" {
+			lines = append(lines, line{sym: p.paint(ansiRed, symbols[Fail]), text: bl.String()})
+			continue
+		}
+		it := items[bl.Item]
+		idWidth = max(idWidth, len(it.ID))
+		lines = append(lines, line{p.paint(colours[it.Status], symbols[it.Status]), it.ID, quietDetail(it, "")})
+	}
+	for _, it := range r.Items {
+		unchecked := it.Status == Skip && (it.Reason == checks.ReasonDependency || it.Reason == checks.ReasonUnavailable)
+		if blocked.items[it.ID] || !(problem(it.Status) || unchecked) {
+			continue
+		}
+		idWidth = max(idWidth, len(it.ID))
+		lines = append(lines, line{p.paint(ansiYellow, symbolWarn), it.ID, quietDetail(it, ", does not block")})
+	}
+	var b strings.Builder
+	for _, l := range lines {
+		if l.id == "" {
+			fmt.Fprintf(&b, "%s %s\n", l.sym, termSafe(l.text))
+			continue
+		}
+		fmt.Fprintf(&b, "%s %-*s  %s\n", l.sym, idWidth, termSafe(l.id), termSafe(l.text))
+	}
+	if len(lines) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString(verdictLine(r, p))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func quietDetail(it Item, note string) string {
+	d := string(it.Status)
+	if it.Reason != "" {
+		d += " (" + it.Reason + ")"
+	}
+	if it.Severity != "critical" || note != "" {
+		d += " [" + it.Severity + note + "]"
+	}
+	if it.Message != "" {
+		d += ": " + it.Message
+	}
+	if it.Attempts > 1 {
+		d += fmt.Sprintf(" after %d attempts", it.Attempts)
+	}
+	return d
 }
 
 func signoffLine(s Signoff) string {

@@ -285,7 +285,23 @@ func (r *run) base(it *checklist.Item) report.Item {
 	return report.Item{
 		ID: it.ID, Section: it.Section.ID, Title: r.redactor.String(it.Title), Kind: it.Kind,
 		Severity: string(it.Severity), Observations: map[string]any{},
+		// The checklist's own path until items carry the file they were
+		// included from.
+		File: r.cl.Path, Line: idLine(it),
 	}
+}
+
+// idLine is the line of the item's `id:`, which annotations point at; the
+// item's first line when the id is not found as written.
+func idLine(it *checklist.Item) int {
+	if it.Raw != nil {
+		for i := 0; i+1 < len(it.Raw.Content); i += 2 {
+			if it.Raw.Content[i].Value == "id" {
+				return it.Raw.Content[i].Line
+			}
+		}
+	}
+	return it.Line
 }
 
 // round runs the items at indexes todo, each after its dependencies, and
