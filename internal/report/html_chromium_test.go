@@ -152,4 +152,3 @@ func inspect(img image.Image) (colours, nonWhite, red int) {
 }
 
 func near(a, b uint32) bool { return a+6 >= b && a <= b+6 }
-
