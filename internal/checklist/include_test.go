@@ -228,8 +228,8 @@ func TestIncludeErrors(t *testing.T) {
 		want  []string
 	}{
 		{"cycle", map[string]string{
-			"root.yaml": "version: 1\ninclude: [a.yaml]\nsections:\n  - id: s\n    items:\n" + item("r"),
-			"a.yaml":    "include: [sub/b.yaml]\n",
+			"root.yaml":  "version: 1\ninclude: [a.yaml]\nsections:\n  - id: s\n    items:\n" + item("r"),
+			"a.yaml":     "include: [sub/b.yaml]\n",
 			"sub/b.yaml": "include:\n  - ../root.yaml\n",
 		}, []string{"sub/b.yaml:2:5: include cycle: root.yaml -> a.yaml -> sub/b.yaml -> root.yaml"}},
 		{"self", map[string]string{
