@@ -40,7 +40,7 @@ import (
 const (
 	// MaxIncludeDepth bounds how deep includes nest.
 	MaxIncludeDepth = 16
-	// MaxIncludes bounds the files one checklist includes in all.
+	// MaxIncludes bounds the include entries of one checklist in all.
 	MaxIncludes = 256
 )
 
@@ -102,8 +102,11 @@ func (l *loader) loadIncludes(parent *source, chain []*source) {
 			l.errAt(n, 0, fmt.Sprintf("include %q: includes nest more than %d deep", entry, MaxIncludeDepth))
 			return
 		}
-		if len(l.sources) > MaxIncludes {
-			l.errAt(n, 0, fmt.Sprintf("include %q: more than %d included files", entry, MaxIncludes))
+		// Entries that name no file count too: a list of a million
+		// missing files must not cost a million stats and messages.
+		l.includeEntries++
+		if l.includeEntries > MaxIncludes {
+			l.errAt(n, 0, fmt.Sprintf("include %q: more than %d include entries in the checklist and its includes", entry, MaxIncludes))
 			return
 		}
 		path := entry

@@ -376,3 +376,17 @@ func TestIncludeDepthAndBudgets(t *testing.T) {
 		wantErr(t, err, "not a regular file")
 	})
 }
+
+func TestIncludeEntriesBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nsections: []\ninclude:\n")
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&b, "  - missing-%d.yaml\n", i)
+	}
+	_, err := load(t, tree(t, map[string]string{"root.yaml": b.String()}), checklist.Options{})
+	got := problems(t, err)
+	if len(got) != checklist.MaxIncludes+1 {
+		t.Fatalf("%d problems, want %d", len(got), checklist.MaxIncludes+1)
+	}
+	wantErr(t, err, fmt.Sprintf(`include "missing-256.yaml": more than %d include entries in the checklist and its includes`, checklist.MaxIncludes))
+}

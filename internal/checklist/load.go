@@ -98,8 +98,9 @@ type loader struct {
 	// share them (include.go).
 	bytesLeft, nodesLeft int
 	// sources are the files read, the root first (include.go).
-	sources     []*source
-	includeDocs []Include
+	sources        []*source
+	includeDocs    []Include
+	includeEntries int
 	// itemFile is the file of each item, once all are loaded: checks
 	// across items (dependencies, roles) report in the item's file.
 	itemFile map[string]string
