@@ -31,7 +31,7 @@ type fileSpec struct {
 	IntrusiveEnvironments []string `yaml:"intrusive_environments"`
 	// Include lists other files whose sections, vars, environments and
 	// signoff policy this one pulls in (include.go).
-	Include []string `yaml:"include"`
+	Include []string `yaml:"include" doc:"files whose sections, vars, environments and signoff policy this checklist pulls in (paths relative to this file; an id or variable defined in two files is an error)"`
 }
 
 // document parses data as exactly one YAML document whose walk, aliases
