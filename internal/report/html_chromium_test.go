@@ -67,6 +67,10 @@ func TestHTMLInChromium(t *testing.T) {
 	}
 	bin := testsvc.Binary(t, "chromium", "/usr/lib/chromium")
 	r := htmlFixture()
+	// A target's hostile answer must stay text in a real browser too.
+	r.Items = append(r.Items, Item{ID: "hostile", Section: "health", Title: `"><img src=x onerror=alert(1)>`, Kind: "http", Severity: "info", Status: Fail,
+		Message: `<script>alert(2)</script>`, Observations: map[string]any{"body": `"><svg onload=alert(3)>`}})
+	r.Finish(r.Sections, true)
 	page := filepath.Join(t.TempDir(), "report.html")
 	if err := os.WriteFile(page, []byte(renderString(t, r, Options{})), 0o644); err != nil {
 		t.Fatal(err)
@@ -75,6 +79,10 @@ func TestHTMLInChromium(t *testing.T) {
 	t.Run("dom", func(t *testing.T) {
 		dom := string(chromium(t, bin, page, "--dump-dom"))
 		nodes, text := parseHTML(t, dom)
+		checkInert(t, nodes, dom)
+		if !strings.Contains(text, `<script>alert(2)</script>`) {
+			t.Error("the hostile message is not shown as text")
+		}
 		if !strings.Contains(text, "NOT READY") {
 			t.Errorf("verdict not in the DOM:\n%s", tail(dom))
 		}
