@@ -251,6 +251,14 @@ func TestIncludeErrors(t *testing.T) {
 			`parts/a.yaml:7:22: item "dep": depends_on "nothere": no item has that id`,
 			`parts/a.yaml:10:46: item "sec": http: unknown field "bogus" (did you mean "body"?)`,
 		}},
+		{"checks across files report in the item's file", map[string]string{
+			"root.yaml": "version: 1\ninclude: [a.yaml]\nsignoff: {roles: [{id: qa}]}\nsections:\n  - id: s\n    items:\n" + item("r"),
+			"a.yaml": "signoff: {roles: [{id: other}]}\nsections:\n  - id: t\n    items:\n      - id: m\n        depends_on: [r, m]\n        manual: {roles: [qa-lead]}\n",
+		}, []string{
+			"root.yaml:3:1: signoff: the policy is also defined at a.yaml:1:1: define it in one file",
+			`a.yaml:6:21: item "m": dependency cycle: m -> m`,
+			`a.yaml:7:26: item "m": manual.roles: role "qa-lead" is not declared under signoff.roles`,
+		}},
 		{"syntax error in an included file", map[string]string{
 			"root.yaml": "version: 1\ninclude: [a.yaml]\nsections:\n  - id: s\n    items:\n" + item("r"),
 			"a.yaml":    "sections:\n  - id: t\n   items: [\n",
