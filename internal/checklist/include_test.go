@@ -253,7 +253,7 @@ func TestIncludeErrors(t *testing.T) {
 		}},
 		{"checks across files report in the item's file", map[string]string{
 			"root.yaml": "version: 1\ninclude: [a.yaml]\nsignoff: {roles: [{id: qa}]}\nsections:\n  - id: s\n    items:\n" + item("r"),
-			"a.yaml": "signoff: {roles: [{id: other}]}\nsections:\n  - id: t\n    items:\n      - id: m\n        depends_on: [r, m]\n        manual: {roles: [qa-lead]}\n",
+			"a.yaml":    "signoff: {roles: [{id: other}]}\nsections:\n  - id: t\n    items:\n      - id: m\n        depends_on: [r, m]\n        manual: {roles: [qa-lead]}\n",
 		}, []string{
 			"root.yaml:3:1: signoff: the policy is also defined at a.yaml:1:1: define it in one file",
 			`a.yaml:6:21: item "m": dependency cycle: m -> m`,
