@@ -49,12 +49,19 @@ func (e *NodeLimitError) Error() string {
 // once), so it is safe on any parsed document; callers run it before a
 // walker that follows aliases, which is then bounded by limit.
 func CheckNodes(n *yaml.Node, limit int) error {
+	_, err := countNodes(n, limit)
+	return err
+}
+
+// countNodes is CheckNodes that also returns the count, so that a load
+// can charge each included file to one budget.
+func countNodes(n *yaml.Node, limit int) (int, error) {
 	c := nodeCounter{limit: limit, memo: map[*yaml.Node]int{}, active: map[*yaml.Node]bool{}}
 	c.count(n)
 	if c.err != nil {
-		return c.err
+		return c.total, c.err
 	}
-	return nil
+	return c.total, nil
 }
 
 type nodeCounter struct {

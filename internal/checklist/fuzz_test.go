@@ -28,6 +28,9 @@ func fuzzSeeds() []string {
 		"version: 1\nsections:\n  - id: s\n    items:\n      - id: a\n        http: {url: 'http://u:${env:P}@h/x', status: '${env:S}', headers: {A: '${env:T}', A: b}}\n      - id: b\n        prometheus: {url: 'http://admin:${env:P}@prom:9090/%zz', query: up}\n",
 		"version: 1\nname: ${a}\nvars: {a: '${b}', b: '${a}'}\n" + tail,
 		"version: 1\nsections:\n  - id: s\n    items:\n      - id: a\n        http:\n          url: http://x/\n          l0: &a [x, x, x, x, x, x, x, x]\n          l1: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n          l2: [*b, *b, *b, *b, *b, *b, *b, *b]\n",
+		// include: read from the package directory (the fuzz target's
+		// working directory): a Go file, a directory, a device, itself.
+		"version: 1\ninclude: [fuzz_test.go, ., /dev/null, '', missing.yaml, testdata]\n" + tail,
 		"version: 1\nsignoff:\n  roles: [{id: qa}]\n  require: [qa]\nsections:\n  - id: s\n    items:\n      - id: m\n        manual: {roles: [qa], instructions: \"${env:X}\"}\n",
 	}
 }

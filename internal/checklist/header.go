@@ -29,12 +29,17 @@ type fileSpec struct {
 	// IntrusiveEnvironments are the environments where intrusive probes
 	// (load, rate-limit bursts, injection canaries) may run.
 	IntrusiveEnvironments []string `yaml:"intrusive_environments"`
+	// Include lists other files whose sections, vars, environments and
+	// signoff policy this one pulls in (include.go).
+	Include []string `yaml:"include" doc:"files whose sections, vars, environments and signoff policy this checklist pulls in (paths relative to this file; an id or variable defined in two files is an error)"`
 }
 
 // document parses data as exactly one YAML document whose walk, aliases
-// followed, stays within MaxNodes, keeps it as written in c.Doc and
-// returns its root mapping; nil when there is none (errors recorded).
-func (l *loader) document(data []byte, c *Checklist) *yaml.Node {
+// followed, stays within what is left of the load's node budget (MaxNodes
+// for the checklist and its includes together), and returns it (a
+// DocumentNode whose root is a mapping); nil when there is none (errors
+// recorded).
+func (l *loader) document(data []byte) *yaml.Node {
 	if len(data) > MaxFileSize {
 		l.report(nil, 0, fmt.Sprintf("checklist file larger than %d MiB, the most readyctl reads", MaxFileSize>>20))
 		return nil
@@ -67,14 +72,16 @@ func (l *loader) document(data []byte, c *Checklist) *yaml.Node {
 	}
 	// Every walker below follows aliases; this bounds them all, in every
 	// mode (Definitions too), before any of them runs.
-	if err := CheckNodes(&doc, maxNodes); err != nil {
+	n, err := countNodes(&doc, l.nodesLeft)
+	if err != nil {
 		var nle *NodeLimitError
 		errors.As(err, &nle)
+		nle.Limit = maxNodes
 		l.report(nle.Node, 0, err.Error())
 		return nil
 	}
-	c.Doc = copyNode(&doc)
-	return doc.Content[0]
+	l.nodesLeft -= n
+	return &doc
 }
 
 func (l *loader) syntaxError(err error, data []byte) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -92,6 +93,17 @@ type loader struct {
 	tainted map[*yaml.Node]bool
 	// defaultTimeoutSet: the file wrote defaults.timeout (see timeouts.go).
 	defaultTimeoutSet bool
+
+	// What is left of the load's budgets: the root and its includes
+	// share them (include.go).
+	bytesLeft, nodesLeft int
+	// sources are the files read, the root first (include.go).
+	sources        []*source
+	includeDocs    []Include
+	includeEntries int
+	// itemFile is the file of each item, once all are loaded: checks
+	// across items (dependencies, roles) report in the item's file.
+	itemFile map[string]string
 }
 
 // errAt records a problem at n, unless n's value is tainted.
@@ -103,6 +115,10 @@ func (l *loader) errAt(n *yaml.Node, col int, msg string) {
 }
 
 func (l *loader) report(n *yaml.Node, col int, msg string) {
+	file := l.path
+	if f, ok := l.itemFile[l.item]; ok && l.item != "" {
+		file = f
+	}
 	line := 0
 	if n != nil {
 		line = n.Line
@@ -110,7 +126,7 @@ func (l *loader) report(n *yaml.Node, col int, msg string) {
 			col = n.Column
 		}
 	}
-	l.errs = append(l.errs, &Error{File: l.path, Line: line, Col: col, Item: l.item, Msg: msg})
+	l.errs = append(l.errs, &Error{File: file, Line: line, Col: col, Item: l.item, Msg: msg})
 }
 
 func (l *loader) decode(n *yaml.Node, v any, path string) {
@@ -119,29 +135,56 @@ func (l *loader) decode(n *yaml.Node, v any, path string) {
 	}
 }
 
-// Parse is Load on bytes already read; path is used in messages.
+// Parse is Load on bytes already read; path is used in messages, and the
+// files the checklist includes are read relative to it.
 func Parse(path string, data []byte, opts Options) (*Checklist, error) {
-	l := &loader{path: path, definitions: opts.Definitions, tainted: map[*yaml.Node]bool{}}
-	sum := sha256.Sum256(data)
-	c := &Checklist{Path: path, SHA256: hex.EncodeToString(sum[:]), Environment: opts.Env}
+	l := &loader{path: path, definitions: opts.Definitions, tainted: map[*yaml.Node]bool{},
+		bytesLeft: MaxFileSize - len(data), nodesLeft: maxNodes}
+	root := &source{path: path, sum: sha256.Sum256(data)}
+	root.abs, _ = filepath.Abs(path)
+	if info, err := os.Stat(path); err == nil {
+		root.info = info
+	}
+	c := &Checklist{Path: path, SHA256: hex.EncodeToString(root.sum[:]), Environment: opts.Env}
 
-	root := l.document(data, c)
-	if root == nil {
+	doc := l.document(data)
+	if doc == nil {
 		return nil, l.errs
 	}
-	spec := l.header(root, c)
-	r := l.resolver(root, &spec, c, opts)
-	ids := l.sections(c, spec.Sections, r)
+	c.Doc = copyNode(doc)
+	root.root = doc.Content[0]
+	root.spec = l.header(root.root, c)
+	l.includes(root)
+	spec := &root.spec
+	signoffFrom := root
+	if len(l.includeDocs) > 0 {
+		c.Includes = l.includeDocs
+		c.SHA256 = includeDigest(root, c.Includes)
+		signoffFrom = l.mergeIncludes(root, spec)
+	}
+	r := l.resolver(root.root, spec, c, opts)
+	ids := l.loadSections(root, c, r)
+	l.itemFile = map[string]string{}
+	for _, it := range c.Items() {
+		if _, dup := l.itemFile[it.ID]; !dup {
+			l.itemFile[it.ID] = it.File
+		}
+	}
 	l.checkSecretFree(c, r.secrets)
 	l.checkDependencies(c, ids)
-	c.Signoff = l.loadSignoffPolicy(&spec.Signoff)
+	if signoffFrom != nil {
+		l.path = signoffFrom.path
+		c.Signoff = l.loadSignoffPolicy(&spec.Signoff)
+		l.path = root.path
+	}
 	l.checkManualRoles(c)
 
 	c.Secrets = sortedKeys(r.secrets)
 	c.NeededEnv = sortedKeys(r.needed)
 	if len(l.errs) > 0 {
+		l.sortErrors()
 		// The one place loader messages meet the secrets they may quote.
-		return nil, l.errs.sorted().masked(c.Secrets)
+		return nil, l.errs.masked(c.Secrets)
 	}
 	return c, nil
 }
@@ -175,7 +218,7 @@ func (l *loader) loadItem(n *yaml.Node, c *Checklist, sec *Section, ids map[stri
 		ID: spec.ID, Title: spec.Title, Description: spec.Description, Section: sec,
 		Phase: spec.Phase, Severity: spec.Severity, Tags: spec.Tags, DependsOn: spec.DependsOn,
 		Timeout: c.Defaults.Timeout, Retries: c.Defaults.Retries, RetryDelay: c.Defaults.RetryDelay,
-		Line: n.Line, Col: n.Column,
+		Line: n.Line, Col: n.Column, File: l.path,
 	}
 	if it.Phase == "" {
 		it.Phase = sec.Phase

@@ -37,6 +37,9 @@ type Checklist struct {
 	// Doc is the document as written, before interpolation, for tools that
 	// need a definition's canonical form (sign-off digests).
 	Doc *yaml.Node
+	// Includes are the files `include:` pulled in, in load order; SHA256
+	// then covers them too (include.go).
+	Includes []Include
 	// Signoff is the `signoff:` policy block (zero when absent).
 	Signoff SignoffPolicy
 	// IntrusiveEnvironments is the `intrusive_environments:` list.
@@ -99,6 +102,9 @@ type Item struct {
 	Expect []*Expectation
 
 	Line, Col int
+	// File is the file the item is written in: the checklist's path, or
+	// the included file's (include.go).
+	File string
 	// Raw is the item's mapping as written (before interpolation).
 	Raw *yaml.Node
 }

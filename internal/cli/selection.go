@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -121,7 +122,10 @@ func checkVars(cl *checklist.Checklist, vars map[string]string) error {
 	if len(vars) == 0 {
 		return nil
 	}
-	known := checklistVars(cl.Doc)
+	known := map[string]bool{}
+	for _, doc := range cl.Docs() { // the root and every included file
+		maps.Copy(known, checklistVars(doc))
+	}
 	var names []string
 	for k := range known {
 		names = append(names, k)

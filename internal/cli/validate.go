@@ -84,7 +84,11 @@ func validateRun(o *ValidateOptions) error {
 		}
 	}
 	n := len(cl.Items())
-	if _, err := fmt.Fprintf(o.IO.Out, "%s: ok: %d items (%d automated, %d manual) in %d sections\n", cl.Path, n, n-manual, manual, len(cl.Sections)); err != nil {
+	from := ""
+	if k := len(cl.Includes); k > 0 {
+		from = fmt.Sprintf(" from %d files (this one and %d included)", k+1, k)
+	}
+	if _, err := fmt.Fprintf(o.IO.Out, "%s: ok: %d items (%d automated, %d manual) in %d sections%s\n", cl.Path, n, n-manual, manual, len(cl.Sections), from); err != nil {
 		return err
 	}
 	if len(cl.NeededEnv) > 0 {

@@ -51,6 +51,8 @@ type Report struct {
 	// Release is the release the run checked (--release, else the commit
 	// checked out beside the checklist); approvals count only for it.
 	Release string `json:"release,omitempty"`
+	// Deployment is the record of a `readyctl deploy` run; nil otherwise.
+	Deployment *Deployment `json:"deployment,omitempty"`
 
 	// approvalsUnmet is set by Finish when the sign-off layer said a
 	// run-level requirement is unmet without a Required row explaining it.
