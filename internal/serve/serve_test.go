@@ -103,7 +103,7 @@ func load(path string) func(context.Context) (*checklist.Checklist, error) {
 }
 
 func check(ctx context.Context, cl *checklist.Checklist) (*report.Report, error) {
-	return runner.Run(ctx, cl, runner.Options{Concurrency: 16}), nil
+	return runner.Run(ctx, cl, runner.Options{Concurrency: 100}), nil
 }
 
 // running is a server started by a test, stopped at its end.
