@@ -21,10 +21,11 @@ import (
 // with a tiny interval, scraping /ready and /metrics as it goes, and
 // requires the goroutine count and the live heap to stay flat after the
 // first rounds. READYCTL_SOAK_ROUNDS changes the number of rounds; -short
-// runs 100.
+// and -race (make test: the race detector makes each round ~10x slower)
+// run 100.
 func TestSoak(t *testing.T) {
 	rounds := 1000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		rounds = 100
 	}
 	if v, err := strconv.Atoi(os.Getenv("READYCTL_SOAK_ROUNDS")); err == nil && v > 0 {
