@@ -141,3 +141,42 @@ func TestServeUsage(t *testing.T) {
 		t.Errorf("serve with an invalid checklist: exit %d, %s", code, stderr)
 	}
 }
+
+// TestServeRereadsSignoffs: a sign-off recorded while serve runs turns
+// /ready green at the next round, without a restart.
+func TestServeRereadsSignoffs(t *testing.T) {
+	path := writeFile(t, "checklist.yaml", `version: 1
+name: signed
+signoff:
+  roles:
+    - {id: qa-lead, title: QA Lead}
+sections:
+  - id: s
+    items:
+      - id: rollback-tested
+        manual:
+          roles: [qa-lead]
+`)
+	base := startServe(t, nil, "-f", path, "--interval", "100ms")
+	waitReady := func(want int) string {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			code, body := getBody(t, base+"/ready")
+			if code == want && !strings.Contains(body, "no_round_yet") {
+				return body
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("/ready: %d %s, want %d", code, body, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if body := waitReady(http.StatusServiceUnavailable); !strings.Contains(body, `"reason":"signoff_missing"`) {
+		t.Errorf("before the sign-off: %s", body)
+	}
+	if code, out, errOut := runCLI(t, nil, "signoff", "rollback-tested", "-f", path, "--role", "qa-lead", "--name", "Ada Lovelace", "--email", "ada@example.com"); code != 0 {
+		t.Fatalf("signoff: %d %s %s", code, out, errOut)
+	}
+	waitReady(http.StatusOK)
+}
