@@ -60,8 +60,8 @@ runs long delays the next) and serve the last verdict:
             first round finishes); JSON: verdict, time, blocking items
   /report   the last report, as --format json prints it (HTML for a browser
             when readyctl has an html format)
-  /metrics  Prometheus metrics: those of -o prometheus for the last round,
-            plus readyctl_rounds_total, readyctl_round_duration_seconds,
+  /metrics  Prometheus metrics: those of -o prometheus for the last round
+            (readyctl_run_ready 0 until one finishes), plus readyctl_rounds_total, readyctl_round_duration_seconds,
             readyctl_item_check_duration_seconds and
             readyctl_checklist_reload_success
   /healthz  200 while the server runs (never needs the token)

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/readyctl/readyctl/internal/metricsexport"
 	"github.com/readyctl/readyctl/internal/report"
 )
 
@@ -81,12 +82,17 @@ func (m *metrics) observeRound(rep *report.Report, took time.Duration) {
 func (m *metrics) forgetItems() { m.itemDuration.Reset() }
 
 // gatherer is what /metrics serves: the server's metrics and the last
-// round's, which do not exist before the first round finishes.
+// round's. Before the first round finishes, readyctl_run_ready is 0 (with
+// the checklist's labels): a fleet query such as min(readyctl_run_ready)
+// must not read a server that has not judged yet as absent, let alone
+// ready.
 func (s *Server) gatherer() prometheus.Gatherer {
+	cl := s.opts.Checklist
+	before, _ := metricsexport.NewRegistry(metricsexport.Run{Checklist: cl.Name, Environment: cl.Environment, Timestamp: time.Now()})
 	last := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
 		snap := s.last.Load()
 		if snap == nil {
-			return nil, nil
+			return before.Gather()
 		}
 		return snap.run.Gather()
 	})

@@ -255,6 +255,10 @@ func TestBeforeFirstRound(t *testing.T) {
 	if code, _, _ := r.get(t, "/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz: %d", code)
 	}
+	_, _, text := r.get(t, "/metrics")
+	if v := gauge(t, parseMetrics(t, text), "readyctl_run_ready"); v != 0 {
+		t.Errorf("readyctl_run_ready before the first round = %v, want 0", v)
+	}
 }
 
 func parseMetrics(t testing.TB, text string) map[string]*dto.MetricFamily {
