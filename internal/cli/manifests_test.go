@@ -80,7 +80,7 @@ func containers(v any, found *[]map[string]any) {
 	}
 }
 
-func strings_(v any) []string {
+func stringList(v any) []string {
 	list, _ := v.([]any)
 	out := make([]string, 0, len(list))
 	for _, e := range list {
@@ -137,7 +137,7 @@ func TestManifestsRunValidReadyctl(t *testing.T) {
 			containers(d, &cs)
 			for _, c := range cs {
 				image, _ := c["image"].(string)
-				cmdline := append(strings_(c["command"]), strings_(c["args"])...)
+				cmdline := append(stringList(c["command"]), stringList(c["args"])...)
 				if !strings.Contains(image, "readyctl") {
 					continue
 				}
@@ -222,7 +222,7 @@ func TestManifestsServeProbesAndScrape(t *testing.T) {
 		if probe["path"] != "/ready" {
 			t.Errorf("readiness probe path %v", probe["path"])
 		}
-		if !slices.Contains(strings_(c["args"]), "--listen=0.0.0.0:9469") {
+		if !slices.Contains(stringList(c["args"]), "--listen=0.0.0.0:9469") {
 			t.Errorf("serve does not listen on the pod's port 9469: %v", c["args"])
 		}
 		return
