@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -198,7 +199,15 @@ func (s *Server) round(ctx context.Context, cl *checklist.Checklist) {
 		snap = failedSnapshot(cl, err, start, time.Now())
 		rep = snap.rep
 	}
-	s.last.Store(snap)
+	prev := s.last.Swap(snap)
+	if prev == nil || prev.rep.Verdict != rep.Verdict {
+		// A change of verdict is what on-call looks for in the log.
+		var blocking []string
+		for _, b := range rep.Blocking() {
+			blocking = append(blocking, b.String())
+		}
+		s.log.Info("verdict", "verdict", rep.Verdict, "blocking", strings.Join(blocking, "; "))
+	}
 	n := s.rounds.Add(1)
 	s.metrics.observeRound(rep, took)
 	s.log.Debug("round finished", "round", n, "verdict", rep.Verdict, "duration", took.Round(time.Millisecond))
