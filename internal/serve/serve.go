@@ -203,8 +203,12 @@ func (s *Server) round(ctx context.Context, cl *checklist.Checklist) {
 	if prev == nil || prev.rep.Verdict != rep.Verdict {
 		// A change of verdict is what on-call looks for in the log.
 		var blocking []string
-		for _, b := range rep.Blocking() {
-			blocking = append(blocking, b.String())
+		if snap.failed {
+			blocking = []string{"the round could not be judged"}
+		} else {
+			for _, b := range rep.Blocking() {
+				blocking = append(blocking, b.String())
+			}
 		}
 		s.log.Info("verdict", "verdict", rep.Verdict, "blocking", strings.Join(blocking, "; "))
 	}
