@@ -556,3 +556,32 @@ func waitFor(t testing.TB, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestFailedRoundIsNotReady: a round that cannot be judged (its sign-off
+// records unreadable) replaces a ready verdict with not ready.
+func TestFailedRoundIsNotReady(t *testing.T) {
+	tg := newTarget(t)
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	writeChecklist(t, path, httpChecklist("failed", "http://"+tg.addr+"/"))
+	cl, _ := load(path)(context.Background())
+	var broken atomic.Bool
+	r := start(t, serve.Options{Interval: 50 * time.Millisecond, Checklist: cl, Check: func(ctx context.Context, cl *checklist.Checklist) (*report.Report, error) {
+		if broken.Load() {
+			return nil, fmt.Errorf("reading sign-offs: permission denied")
+		}
+		return check(ctx, cl)
+	}})
+	r.waitStatus(t, http.StatusOK, 5*time.Second)
+	broken.Store(true)
+	body := r.waitStatus(t, http.StatusServiceUnavailable, 5*time.Second)
+	if !strings.Contains(body, `"reason":"round_failed"`) || !strings.Contains(body, "permission denied") {
+		t.Errorf("/ready after a failed round: %s", body)
+	}
+	if code, _, _ := r.get(t, "/report"); code != http.StatusServiceUnavailable {
+		t.Errorf("/report after a failed round: %d", code)
+	}
+	_, _, text := r.get(t, "/metrics")
+	if v := gauge(t, parseMetrics(t, text), "readyctl_run_ready"); v != 0 {
+		t.Errorf("readyctl_run_ready after a failed round = %v", v)
+	}
+}
