@@ -287,8 +287,17 @@ func (r *run) base(it *checklist.Item) report.Item {
 		Severity: string(it.Severity), Observations: map[string]any{},
 		// The checklist's own path until items carry the file they were
 		// included from.
-		File: r.cl.Path, Line: idLine(it),
+		File: itemFile(r.cl, it), Line: idLine(it),
 	}
+}
+
+// itemFile is the file the item is written in: an included file, or the
+// checklist itself.
+func itemFile(cl *checklist.Checklist, it *checklist.Item) string {
+	if it.File != "" {
+		return it.File
+	}
+	return cl.Path
 }
 
 // idLine is the line of the item's `id:`, which annotations point at; the
