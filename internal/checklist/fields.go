@@ -21,6 +21,12 @@ type FieldInfo struct {
 	// Block is a nested mapping of fields; they follow it, with Path
 	// prefixed by this field's.
 	Block bool
+	// GoType is the field's Go type, for generators that need more than
+	// Type's words (readyctl schema).
+	GoType reflect.Type
+	// Enum lists the only values the field accepts, from its `enum` tag
+	// ("baseline|strict"); nil when any value of its type goes.
+	Enum []string
 }
 
 // Fields lists the YAML fields of v (a struct or pointer to one) in
@@ -49,7 +55,7 @@ func fieldInfos(v reflect.Value, prefix string, out *[]FieldInfo) {
 			elem = elem.Elem()
 		}
 		if isBlock(elem) {
-			*out = append(*out, FieldInfo{Name: name, Path: prefix + name, Type: "block", Doc: sf.Tag.Get("doc"), Block: true})
+			*out = append(*out, FieldInfo{Name: name, Path: prefix + name, Type: "block", Doc: sf.Tag.Get("doc"), Block: true, GoType: sf.Type})
 			nested := reflect.New(elem).Elem()
 			if fv.Kind() == reflect.Pointer && !fv.IsNil() {
 				nested = fv.Elem()
@@ -59,7 +65,7 @@ func fieldInfos(v reflect.Value, prefix string, out *[]FieldInfo) {
 			fieldInfos(nested, prefix+name+".", out)
 			return
 		}
-		*out = append(*out, FieldInfo{Name: name, Path: prefix + name, Type: fieldTypeName(sf.Type), Default: defaultOf(fv), Doc: sf.Tag.Get("doc")})
+		*out = append(*out, FieldInfo{Name: name, Path: prefix + name, Type: fieldTypeName(sf.Type), Default: defaultOf(fv), Doc: sf.Tag.Get("doc"), GoType: sf.Type, Enum: enumOf(sf)})
 	})
 }
 
@@ -186,4 +192,13 @@ func defaultOf(v reflect.Value) string {
 		return "[" + strings.Join(parts, ", ") + "]"
 	}
 	return fmt.Sprint(v.Interface())
+}
+
+// enumOf reads a field's `enum:"a|b"` tag.
+func enumOf(sf reflect.StructField) []string {
+	tag := sf.Tag.Get("enum")
+	if tag == "" {
+		return nil
+	}
+	return strings.Split(tag, "|")
 }
