@@ -266,3 +266,25 @@ func TestInterpolatedScalars(t *testing.T) {
 		t.Error("the schema accepts retries: ${n}, which the loader refuses")
 	}
 }
+
+// TestSchemaLines: every shipped checklist file names the schema on its
+// first line, by a path relative to the file, so editors find it.
+func TestSchemaLines(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/*/*.yaml")
+	files = append(files, "../../checklist.yaml")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, _, _ := strings.Cut(string(b), "\n")
+		ref, ok := strings.CutPrefix(first, "# yaml-language-server: $schema=")
+		if !ok {
+			t.Errorf("%s: first line is not # yaml-language-server: $schema=...", f)
+			continue
+		}
+		if got, want := filepath.Clean(filepath.Join(filepath.Dir(f), ref)), filepath.Clean(committed); got != want {
+			t.Errorf("%s: $schema=%s points at %s, not %s", f, ref, got, want)
+		}
+	}
+}
