@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/readyctl/readyctl/checks"
 )
 
 // The one walker over YAML struct tags: the strict decoder finds fields
@@ -24,8 +26,9 @@ type FieldInfo struct {
 	// GoType is the field's Go type, for generators that need more than
 	// Type's words (readyctl schema).
 	GoType reflect.Type
-	// Enum lists the only values the field accepts, from its `enum` tag
-	// ("baseline|strict"); nil when any value of its type goes.
+	// Enum lists the only values the field (or each element of a list
+	// field) accepts, from the kind's checks.Enumerated; nil when any
+	// value of its type goes.
 	Enum []string
 }
 
@@ -45,6 +48,12 @@ func Fields(v any) []FieldInfo {
 	}
 	var out []FieldInfo
 	fieldInfos(rv, "", &out)
+	if e, ok := v.(checks.Enumerated); ok {
+		enums := e.Enums()
+		for i := range out {
+			out[i].Enum = enums[out[i].Path]
+		}
+	}
 	return out
 }
 
@@ -65,7 +74,7 @@ func fieldInfos(v reflect.Value, prefix string, out *[]FieldInfo) {
 			fieldInfos(nested, prefix+name+".", out)
 			return
 		}
-		*out = append(*out, FieldInfo{Name: name, Path: prefix + name, Type: fieldTypeName(sf.Type), Default: defaultOf(fv), Doc: sf.Tag.Get("doc"), GoType: sf.Type, Enum: enumOf(sf)})
+		*out = append(*out, FieldInfo{Name: name, Path: prefix + name, Type: fieldTypeName(sf.Type), Default: defaultOf(fv), Doc: sf.Tag.Get("doc"), GoType: sf.Type})
 	})
 }
 
@@ -192,13 +201,4 @@ func defaultOf(v reflect.Value) string {
 		return "[" + strings.Join(parts, ", ") + "]"
 	}
 	return fmt.Sprint(v.Interface())
-}
-
-// enumOf reads a field's `enum:"a|b"` tag.
-func enumOf(sf reflect.StructField) []string {
-	tag := sf.Tag.Get("enum")
-	if tag == "" {
-		return nil
-	}
-	return strings.Split(tag, "|")
 }

@@ -164,7 +164,12 @@ func (g *gen) fieldsObject(fields []checklist.FieldInfo, prefix string, interp b
 		} else {
 			s = g.typeSchema(f.GoType, interp)
 			if len(f.Enum) > 0 {
-				s = anyOf(interp, map[string]any{"enum": toAny(f.Enum)})
+				enum := anyOf(interp, map[string]any{"enum": toAny(f.Enum)})
+				if f.GoType.Kind() == reflect.Slice {
+					s = map[string]any{"type": "array", "items": enum}
+				} else {
+					s = enum
+				}
 			}
 		}
 		if d := describe(f); d != "" {

@@ -288,3 +288,64 @@ func TestSchemaLines(t *testing.T) {
 		}
 	}
 }
+
+// TestEnumsAreTheLoaders: every value a kind lists in Enums() loads, and
+// a value outside the list is refused at that field, so the schema
+// offers exactly what Validate takes.
+func TestEnumsAreTheLoaders(t *testing.T) {
+	n := 0
+	for _, name := range checks.Names() {
+		k, _ := checks.Lookup(name)
+		e, ok := k.New().(checks.Enumerated)
+		if !ok {
+			continue
+		}
+		for path, values := range e.Enums() {
+			for _, v := range append([]string{"no-such-value"}, values...) {
+				n++
+				src := withField(t, k, path, v)
+				_, err := checklist.Parse("c.yaml", []byte(src), checklist.Options{LookupEnv: func(string) (string, bool) { return "x", true }})
+				atField := err != nil && strings.Contains(err.Error(), name+"."+path)
+				if v == "no-such-value" && !atField {
+					t.Errorf("%s.%s: %q is not refused at the field (err %v)", name, path, v, err)
+				}
+				if v != "no-such-value" && atField {
+					t.Errorf("%s.%s: %q is listed in Enums but refused: %v", name, path, v, err)
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no kind lists enums")
+	}
+}
+
+// withField is kind k's example as a checklist, with path (dotted) in its
+// kind block set to v.
+func withField(t *testing.T, k checks.Kind, path, v string) string {
+	t.Helper()
+	var items []map[string]any
+	if err := yaml.Unmarshal([]byte(k.Example), &items); err != nil {
+		t.Fatal(err)
+	}
+	block, _ := items[0][k.Name].(map[string]any)
+	parts := strings.Split(path, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := block[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			if p == "key" {
+				next["name"] = "k" // a key block needs its key
+			}
+			block[p] = next
+		}
+		block = next
+	}
+	block[parts[len(parts)-1]] = v
+	doc := map[string]any{"version": 1, "name": "e", "sections": []any{map[string]any{"id": "s", "items": items[:1]}}}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
