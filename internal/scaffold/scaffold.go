@@ -41,7 +41,7 @@ func seed() []byte {
 	if first, rest, ok := strings.Cut(src, "\n"); ok && strings.HasPrefix(first, "# yaml-language-server:") {
 		src = rest
 	}
-	return []byte(src + "\n" + editorHint)
+	return []byte(editorHint + src)
 }
 
 // idFor turns a Compose service name into an item id ([a-z0-9][a-z0-9-]*),
