@@ -18,6 +18,7 @@ import (
 	"github.com/readyctl/readyctl/checks"
 	_ "github.com/readyctl/readyctl/checks/all"
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/scaffold"
 	"github.com/readyctl/readyctl/internal/schema"
 )
 
@@ -111,10 +112,10 @@ func jsonable(v any) any {
 
 var opts = checklist.Options{NoEnv: true, LookupEnv: func(string) (string, bool) { return "", false }}
 
-// shipped returns every checklist the repository ships or embeds, by
-// name: checklist.yaml, testdata checklists, every kind's example wrapped
-// into a checklist, and each checklist of the testscript suites that
-// loads.
+// shipped returns every checklist the repository ships, embeds or
+// writes, by name: checklist.yaml, what readyctl init writes, testdata
+// checklists, every kind's example wrapped into a checklist, and each
+// checklist of the testscript suites that loads.
 func shipped(t *testing.T) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{"checklist.yaml (embedded)": readyctl.Checklist}
@@ -122,6 +123,22 @@ func shipped(t *testing.T) map[string][]byte {
 		k, _ := checks.Lookup(name)
 		out["example of "+name] = []byte(wrap(k.Example))
 	}
+	for _, name := range scaffold.Templates() {
+		src, err := scaffold.Template(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["readyctl init --template "+name] = src
+	}
+	compose, err := os.ReadFile("../scaffold/testdata/compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proposal, err := scaffold.FromCompose("compose.yml", compose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["readyctl init --from compose.yml"] = proposal
 	files, _ := filepath.Glob("../../testdata/*/*.yaml")
 	for _, f := range files {
 		b, err := os.ReadFile(f)
