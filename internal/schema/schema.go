@@ -193,6 +193,7 @@ func (g *gen) fieldsObject(fields []checklist.FieldInfo, prefix string, interp b
 				}
 			}
 		}
+		s = nullable(s)
 		if d := describe(f); d != "" {
 			s["description"] = d
 		}
@@ -260,6 +261,27 @@ func (g *gen) typeSchema(t reflect.Type, interp bool) map[string]any {
 		return g.object(reflect.New(t).Interface(), interp)
 	}
 	return map[string]any{} // interface{}: any YAML value
+}
+
+// nullable lets a field be written empty (`title:`): the strict decoder
+// takes YAML null as "not set" for every field.
+func nullable(s map[string]any) map[string]any {
+	switch t := s["type"].(type) {
+	case string:
+		s["type"] = []any{t, "null"}
+		return s
+	case []any:
+		s["type"] = append(t, "null")
+		return s
+	}
+	if alts, ok := s["anyOf"].([]any); ok {
+		s["anyOf"] = append(alts, map[string]any{"type": "null"})
+		return s
+	}
+	if len(s) == 0 {
+		return s // anything, null included
+	}
+	return map[string]any{"anyOf": []any{s, map[string]any{"type": "null"}}}
 }
 
 // anyOf is s, or with interp also a string holding a ${...} reference.

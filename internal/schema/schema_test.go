@@ -366,3 +366,16 @@ func withField(t *testing.T, k checks.Kind, path, v string) string {
 	}
 	return string(b)
 }
+
+// TestEmptyValues: the loader takes an empty field (YAML null) as not
+// set, so the schema accepts it too.
+func TestEmptyValues(t *testing.T) {
+	sch := compile(t)
+	src := strings.NewReplacer("        retries: 2", "        retries:\n        title:\n        tags:", "          status: 200", "          status: 200\n          tls:\n          max_redirects:").Replace(base)
+	if _, err := checklist.Parse("c.yaml", []byte(src), opts); err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(instance(t, []byte(src))); err != nil {
+		t.Errorf("refused:\n%v", err)
+	}
+}
