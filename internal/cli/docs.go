@@ -42,5 +42,6 @@ It goes to DIR/` + schema.ReferenceFile + ` (default docs/), or to stdout with -
 		},
 	}
 	cmd.Flags().StringVarP(&dir, "output", "o", "docs", "directory to write "+schema.ReferenceFile+" into, or - for stdout")
+	cmdutil.CommandLineOnly(cmd.Flags(), "output")
 	return cmd
 }

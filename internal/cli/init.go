@@ -73,6 +73,8 @@ An existing file is never overwritten without --force.`,
 	cmd.Flags().StringVar(&opts.Template, "template", "minimal", "starter: "+strings.Join(scaffold.Templates(), " or "))
 	cmd.Flags().StringVar(&opts.From, "from", "", "propose items from this Docker Compose file")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite FILE if it exists")
+	// What to write and whether to overwrite are decided for one run.
+	cmdutil.CommandLineOnly(cmd.Flags(), "force", "from", "template")
 	_ = cmd.RegisterFlagCompletionFunc("template", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return scaffold.Templates(), cobra.ShellCompDirectiveNoFileComp
 	})
