@@ -397,8 +397,8 @@ func (l *loader) checkSeverity(n *yaml.Node, s Severity) {
 }
 
 func (l *loader) checkRetries(n *yaml.Node, r int) {
-	if r < 0 || r > 100 {
-		l.errAt(n, 0, fmt.Sprintf("retries %d: expected 0 to 100", r))
+	if r < 0 || r > MaxRetries {
+		l.errAt(n, 0, fmt.Sprintf("retries %d: expected 0 to %d", r, MaxRetries))
 	}
 }
 

@@ -34,3 +34,6 @@ var SeverityType = reflect.TypeOf(Severity(""))
 
 // SupportedVersion is the only `version:` this readyctl reads.
 const SupportedVersion = 1
+
+// MaxRetries is the most retries an item (or defaults:) may ask for.
+const MaxRetries = 100

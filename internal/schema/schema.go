@@ -92,6 +92,7 @@ func Generate() map[string]any {
 	// Exactly one kind key: with two, two branches match; with none, none.
 	item["oneOf"] = oneOf
 	item["description"] = "one check: exactly one probe-kind key (" + strings.Join(kinds, ", ") + ") or manual"
+	bounded(props["retries"], 0, checklist.MaxRetries)
 	document(item, "item", "")
 	defs["item"] = item
 
@@ -99,9 +100,7 @@ func Generate() map[string]any {
 	sp := section["properties"].(map[string]any)
 	sp["id"] = map[string]any{"type": "string", "pattern": checklist.IDPattern()}
 	sp["items"] = map[string]any{"type": "array", "items": map[string]any{"$ref": "#/$defs/item"}}
-	if mpr, ok := sp["min_pass_rate"].(map[string]any); ok {
-		mpr["minimum"], mpr["maximum"] = 0, 1
-	}
+	bounded(sp["min_pass_rate"], 0, 1)
 	section["required"] = []any{"id"}
 	document(section, "section", "")
 	defs["section"] = section
@@ -120,6 +119,9 @@ func Generate() map[string]any {
 	rp["version"] = map[string]any{"const": checklist.SupportedVersion, "description": "the checklist format's version"}
 	rp["sections"] = map[string]any{"type": "array", "items": map[string]any{"$ref": "#/$defs/section"}}
 	rp["signoff"] = map[string]any{"$ref": "#/$defs/signoff"}
+	if d, ok := rp["defaults"].(map[string]any); ok {
+		bounded(d["properties"].(map[string]any)["retries"], 0, checklist.MaxRetries)
+	}
 	root["required"] = []any{"version"}
 	root["$schema"] = Draft
 	root["title"] = "readyctl checklist"
@@ -261,6 +263,15 @@ func (g *gen) typeSchema(t reflect.Type, interp bool) map[string]any {
 		return g.object(reflect.New(t).Interface(), interp)
 	}
 	return map[string]any{} // interface{}: any YAML value
+}
+
+// bounded adds minimum and maximum to an integer field's schema.
+func bounded(field any, lo, hi int) {
+	s, ok := field.(map[string]any)
+	if !ok {
+		return
+	}
+	s["minimum"], s["maximum"] = lo, hi
 }
 
 // nullable lets a field be written empty (`title:`): the strict decoder

@@ -230,6 +230,8 @@ func TestRefusesWhatLoaderRefuses(t *testing.T) {
 		{"bad severity", "severity: warning", "severity: urgent"},
 		{"bad default severity", "name: base", "name: base\ndefaults: {severity: urgent}"},
 		{"retries not a number", "retries: 2", `retries: "x"`},
+		{"retries out of range", "retries: 2", "retries: 101"},
+		{"min_pass_rate out of range", "  - id: s", "  - id: s\n    min_pass_rate: 1.5"},
 		{"timeout not a duration", "timeout: 5s", "timeout: soon"},
 		{"duration in a kind block", "max_latency: 500ms", "max_latency: 500"},
 		{"bad id", "id: web", "id: Web_1"},
