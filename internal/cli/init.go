@@ -42,10 +42,12 @@ func NewCmdInit(f *cmdutil.Factory, runF func(context.Context, *InitOptions) err
                        redis for those images, tcp otherwise, each with a
                        comment saying why
 
-An existing file is never overwritten without --force.`,
+An existing file is never overwritten without --force. With -f - the
+checklist goes to stdout.`,
 		Example: `  readyctl init
   readyctl init --template seed -f production.yaml
-  readyctl init --from docker-compose.yml && readyctl validate --no-env`,
+  readyctl init --from docker-compose.yml && readyctl validate --no-env
+  readyctl init --from compose.yaml -f -     # look before writing`,
 		Args: cobra.MaximumNArgs(1),
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 			return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
@@ -69,7 +71,7 @@ An existing file is never overwritten without --force.`,
 			return initRun(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.File, "file", "f", "checklist.yaml", "checklist file to write")
+	cmd.Flags().StringVarP(&opts.File, "file", "f", "checklist.yaml", "checklist file to write, or - for stdout")
 	cmd.Flags().StringVar(&opts.Template, "template", "minimal", "starter: "+strings.Join(scaffold.Templates(), " or "))
 	cmd.Flags().StringVar(&opts.From, "from", "", "propose items from this Docker Compose file")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite FILE if it exists")
@@ -90,6 +92,10 @@ func initRun(o *InitOptions) error {
 		out, err = scaffold.Template(o.Template)
 	}
 	if err != nil {
+		return err
+	}
+	if o.File == "-" {
+		_, err := o.IO.Out.Write(out)
 		return err
 	}
 	if err := writeNew(o.File, out, o.Force); err != nil {
