@@ -61,7 +61,7 @@ func Generate() map[string]any {
 		k, _ := checks.Lookup(name)
 		s := g.object(k.New(), true)
 		s["properties"].(map[string]any)["expect"] = map[string]any{
-			"type":        "array",
+			"type":        []any{"array", "null"},
 			"items":       map[string]any{"type": "string"},
 			"description": "boolean expressions (expr-lang) over the observations of " + name + "; all must hold",
 		}
