@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,6 +97,9 @@ func (p *Probe) maxBytes() int64 {
 	return DefaultMaxBytes
 }
 
+// expectRoles are the expect_role values, aliases included.
+var expectRoles = []string{"master", "primary", "replica", "slave"}
+
 var keyTypes = map[string]bool{"string": true, "list": true, "set": true, "zset": true, "hash": true, "stream": true}
 
 // Validate checks the configuration without any I/O.
@@ -119,9 +123,7 @@ func (p *Probe) Validate() error {
 	if p.MaxBytes <= 0 {
 		return checks.FieldErrorf("max_bytes", "must be positive")
 	}
-	switch p.ExpectRole {
-	case "", "master", "primary", "replica", "slave":
-	default:
+	if p.ExpectRole != "" && !slices.Contains(expectRoles, p.ExpectRole) {
 		return checks.FieldErrorf("expect_role", "%q is neither master nor replica", p.ExpectRole)
 	}
 	if p.MinHitRatio < 0 || p.MinHitRatio > 1 {

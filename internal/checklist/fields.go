@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/readyctl/readyctl/checks"
 )
 
 // The one walker over YAML struct tags: the strict decoder finds fields
@@ -21,6 +23,13 @@ type FieldInfo struct {
 	// Block is a nested mapping of fields; they follow it, with Path
 	// prefixed by this field's.
 	Block bool
+	// GoType is the field's Go type, for generators that need more than
+	// Type's words (readyctl schema).
+	GoType reflect.Type
+	// Enum lists the only values the field (or each element of a list
+	// field) accepts, from the kind's checks.Enumerated; nil when any
+	// value of its type goes.
+	Enum []string
 }
 
 // Fields lists the YAML fields of v (a struct or pointer to one) in
@@ -39,6 +48,12 @@ func Fields(v any) []FieldInfo {
 	}
 	var out []FieldInfo
 	fieldInfos(rv, "", &out)
+	if e, ok := v.(checks.Enumerated); ok {
+		enums := e.Enums()
+		for i := range out {
+			out[i].Enum = enums[out[i].Path]
+		}
+	}
 	return out
 }
 
@@ -49,7 +64,7 @@ func fieldInfos(v reflect.Value, prefix string, out *[]FieldInfo) {
 			elem = elem.Elem()
 		}
 		if isBlock(elem) {
-			*out = append(*out, FieldInfo{Name: name, Path: prefix + name, Type: "block", Doc: sf.Tag.Get("doc"), Block: true})
+			*out = append(*out, FieldInfo{Name: name, Path: prefix + name, Type: "block", Doc: sf.Tag.Get("doc"), Block: true, GoType: sf.Type})
 			nested := reflect.New(elem).Elem()
 			if fv.Kind() == reflect.Pointer && !fv.IsNil() {
 				nested = fv.Elem()
@@ -59,7 +74,7 @@ func fieldInfos(v reflect.Value, prefix string, out *[]FieldInfo) {
 			fieldInfos(nested, prefix+name+".", out)
 			return
 		}
-		*out = append(*out, FieldInfo{Name: name, Path: prefix + name, Type: fieldTypeName(sf.Type), Default: defaultOf(fv), Doc: sf.Tag.Get("doc")})
+		*out = append(*out, FieldInfo{Name: name, Path: prefix + name, Type: fieldTypeName(sf.Type), Default: defaultOf(fv), Doc: sf.Tag.Get("doc"), GoType: sf.Type})
 	})
 }
 

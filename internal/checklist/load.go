@@ -431,16 +431,17 @@ func (l *loader) checkDependencies(c *Checklist, ids map[string]*yaml.Node) {
 }
 
 func (l *loader) checkSeverity(n *yaml.Node, s Severity) {
-	switch s {
-	case Critical, Warning, Info:
-	default:
-		l.errAt(n, 0, fmt.Sprintf("severity %q: expected critical, warning or info", s))
+	for _, ok := range Severities() {
+		if s == ok {
+			return
+		}
 	}
+	l.errAt(n, 0, fmt.Sprintf("severity %q: expected critical, warning or info", s))
 }
 
 func (l *loader) checkRetries(n *yaml.Node, r int) {
-	if r < 0 || r > 100 {
-		l.errAt(n, 0, fmt.Sprintf("retries %d: expected 0 to 100", r))
+	if r < 0 || r > MaxRetries {
+		l.errAt(n, 0, fmt.Sprintf("retries %d: expected 0 to %d", r, MaxRetries))
 	}
 }
 
