@@ -206,9 +206,9 @@ func (p *Probe) readStream(ctx context.Context, body io.Reader, start time.Time,
 			return buf.Bytes(), nil
 		case rerr != nil:
 			if cerr := ctx.Err(); cerr != nil {
-				rerr = cerr
+				return buf.Bytes(), fmt.Errorf("the stream was still open, without its end, when the attempt stopped: %d events%s: %w", len(data), lastAt(len(data), last), cerr)
 			}
-			return buf.Bytes(), fmt.Errorf("the stream stopped before its end after %d events%s: %w", len(data), lastAt(len(data), last), rerr)
+			return buf.Bytes(), fmt.Errorf("the stream broke before its end after %d events%s: %w", len(data), lastAt(len(data), last), rerr)
 		}
 	}
 }
@@ -217,7 +217,7 @@ func lastAt(n int, last time.Duration) string {
 	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (the last %s after the request)", last.Round(time.Millisecond))
+	return fmt.Sprintf(", the last %s after the request", last.Round(time.Millisecond))
 }
 
 // eventData is an event's data for the data observation: parsed JSON

@@ -186,7 +186,7 @@ func TestSSEStallTimesOut(t *testing.T) {
 		<-r.Context().Done()
 	})
 	r := runSSE(t, "url: "+srv.URL+"\nstream: sse\n", 300*time.Millisecond)
-	r.Want(t, "error", "after 2 events")
+	r.Want(t, "error", "still open, without its end", "2 events, the last")
 	if r.Reason() != checks.ReasonTimeout {
 		t.Errorf("reason %q, want timeout: %v", r.Reason(), r.Err)
 	}
@@ -309,15 +309,15 @@ func TestSSEPost(t *testing.T) {
 
 func TestSSEValidate(t *testing.T) {
 	for src, want := range map[string]string{
-		"url: http://x\nstream: websocket":                         "stream: unknown stream",
-		"url: http://x\nmax_events: 5":                             "max_events: max_events applies to a stream",
-		"url: http://x\ndone: END":                                 "done: done applies to a stream",
-		"url: http://x\ndone_event: stop":                          "done_event: done_event applies",
-		"url: http://x\nstream: sse\nmax_events: -1":               "max_events: must be greater than 0",
-		"url: http://x\nstream: sse\nmethod: HEAD":                 "method: a HEAD request has no body",
-		"url: http://x\nstream: sse\nauth_required: true":          "auth_required: auth_required sends the request again",
-		"url: http://x\nstream: sse\nrate_limit: {requests: 5}":    "rate_limit: rate_limit sends the request again",
-		"url: http://x\nstream: sse\nrequest_id: {header: X-Req}": "request_id: request_id sends the request again",
+		"url: http://x\nstream: websocket":                             "stream: unknown stream",
+		"url: http://x\nmax_events: 5":                                 "max_events: max_events applies to a stream",
+		"url: http://x\ndone: END":                                     "done: done applies to a stream",
+		"url: http://x\ndone_event: stop":                              "done_event: done_event applies",
+		"url: http://x\nstream: sse\nmax_events: -1":                   "max_events: must be greater than 0",
+		"url: http://x\nstream: sse\nmethod: HEAD":                     "method: a HEAD request has no body",
+		"url: http://x\nstream: sse\nauth_required: true":              "auth_required: auth_required sends the request again",
+		"url: http://x\nstream: sse\nrate_limit: {requests: 5}":        "rate_limit: rate_limit sends the request again",
+		"url: http://x\nstream: sse\nrequest_id: {header: X-Req}":      "request_id: request_id sends the request again",
 		"url: http://x\nstream: sse\ndone: \"\"\ndone_on_close: false": "nothing can end the stream cleanly",
 	} {
 		_, err := loadErr(src)
