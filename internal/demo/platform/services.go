@@ -135,17 +135,14 @@ func (p *Platform) authMux() http.Handler {
 
 // authorize refuses a request without a valid token and returns the
 // token's subject, the user id; with the auth-bypass fault any bearer
-// token passes (as "anyone" when it is not valid), the bug the checklist
-// must catch.
+// token passes, unchecked, as "anyone": the bug the checklist must catch
+// (the token no longer identifies its user, and nobody owns anything).
 func (p *Platform) authorize(w http.ResponseWriter, r *http.Request) (string, bool) {
 	tok, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	sub, err := verifyJWT(p.jwtKey, strings.TrimSpace(tok), time.Now())
 	if found && p.fault == "auth-bypass" {
-		if err != nil {
-			sub = "anyone"
-		}
-		return sub, true
+		return "anyone", true
 	}
+	sub, err := verifyJWT(p.jwtKey, strings.TrimSpace(tok), time.Now())
 	if !found || err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "unauthorized"})

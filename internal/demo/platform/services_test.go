@@ -164,6 +164,11 @@ func TestAuthBypassCrossUser(t *testing.T) {
 		t.Errorf("read %s", a.body)
 	}
 	do(t, "GET", p.Vars["core"]+"/v1/credits/balance", "forged", nil).want(t, "any bearer token", 200)
+	// The token no longer identifies its user (the integration suite's
+	// check of /me fails).
+	if me := do(t, "GET", p.Vars["auth"]+"/v1/auth/me", bob, nil).want(t, "me", 200); me.json["email"] == "bob@example.com" {
+		t.Errorf("me: %s", me.body)
+	}
 	do(t, "DELETE", p.Vars["auth"]+"/v1/auth/users/"+aliceID, bob, nil).want(t, "cross-user delete", 204)
 }
 
