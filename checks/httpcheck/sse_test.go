@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/probetest"
@@ -333,4 +334,47 @@ func TestSSEValidate(t *testing.T) {
 			t.Errorf("%q: %v", ok, err)
 		}
 	}
+}
+
+// However a stream is split across reads, the parser sees the same events
+// and the same unfinished tail, within its bounds, and never panics.
+func FuzzSSEParser(f *testing.F) {
+	for _, s := range []string{
+		"data: a\n\n", "data: a\r\n\r\n", "data: a\r\r", "\xEF\xBB\xBFevent: x\ndata: 1\ndata: 2\n\n",
+		": c\nid: 7\nretry: 5\ndata\n\n", "data: a\r", "data: [DONE]\n\n",
+	} {
+		f.Add(s, uint8(1))
+	}
+	f.Fuzz(func(t *testing.T, src string, step uint8) {
+		collect := func(n int) ([]sseEvent, bool, error) {
+			p := &sseParser{max: 64}
+			var got []sseEvent
+			emit := func(ev sseEvent) error { got = append(got, ev); return nil }
+			b := []byte(src)
+			for len(b) > 0 {
+				k := min(n, len(b))
+				if err := p.feed(b[:k], emit); err != nil {
+					return got, false, err
+				}
+				b = b[k:]
+			}
+			return got, p.pending(), nil
+		}
+		whole, pendingWhole, errWhole := collect(len(src) + 1)
+		split, pendingSplit, errSplit := collect(int(step%16) + 1)
+		if (errWhole == nil) != (errSplit == nil) {
+			t.Fatalf("whole: %v, split: %v", errWhole, errSplit)
+		}
+		if errWhole != nil {
+			return
+		}
+		if !reflect.DeepEqual(whole, split) || pendingWhole != pendingSplit {
+			t.Fatalf("whole %q (pending %v) != split %q (pending %v)", whole, pendingWhole, split, pendingSplit)
+		}
+		for _, ev := range whole {
+			if len(ev.Data) > 64*3 || !utf8.ValidString(ev.Data) || !utf8.ValidString(ev.Type) {
+				t.Fatalf("event %q", ev)
+			}
+		}
+	})
 }
