@@ -19,14 +19,14 @@ sections:
   - id: s
     items:
       - id: completion-stream
-        timeout: 1s
+        timeout: ${timeout}
         http:
           url: ${url}/v1/chat/completions
           method: POST
           json: {model: demo-small, stream: true, messages: [{role: user, content: hi}]}
           stream: sse
           expect:
-            - first_event < duration("500ms")
+            - first_event < duration("2s")
             - events >= 3
             - done
             - data[0].choices[0].delta.content != ""
@@ -37,17 +37,17 @@ sections:
 // runner against the stand-ins, healthy and with stream-stall.
 func TestStreamItemThroughRunner(t *testing.T) {
 	for _, c := range []struct {
-		fault  string
-		status report.Status
-		reason string
+		fault, timeout string
+		status         report.Status
+		reason         string
 	}{
-		{"", report.Pass, ""},
-		{"stream-stall", report.Error, "timeout"},
+		{"", "10s", report.Pass, ""},
+		{"stream-stall", "500ms", report.Error, "timeout"},
 	} {
 		p := standIns(t, c.fault)
 		for _, svc := range []string{"mcp", "gateway"} {
 			cl, err := checklist.Parse("stream.yaml", []byte(streamChecklist), checklist.Options{
-				Vars:      map[string]string{"url": p.Vars[svc]},
+				Vars:      map[string]string{"url": p.Vars[svc], "timeout": c.timeout},
 				LookupEnv: func(string) (string, bool) { return "", false },
 			})
 			if err != nil {
