@@ -24,7 +24,10 @@ var Faults = []Fault{
 	{"gateway-slow", "the API gateway's /health answers in 1.2s and its p95 latency is 2.4s",
 		[]string{"api-gateway", "api-latency-sla", "peak-load"}},
 	{"auth-bypass", "the services accept any bearer token, even an unsigned alg:none JWT",
-		[]string{"credit-management", "auth-bypass", "user-auth", "authn-authz", "integration-test-rate", "security-test-rate"}},
+		[]string{"credit-management", "auth-bypass", "user-auth", "authn-authz", "integration-test-rate", "security-test-rate",
+			// The flows of the checklist: the token no longer identifies
+			// its user (/me), and one user reads another's account.
+			"auth-flow", "authorization-checks", "e2e-journeys", "registration-login"}},
 	{"missing-security-headers", "the TLS front sends no Strict-Transport-Security and no Content-Security-Policy",
 		[]string{"security-headers", "headers-present"}},
 	{"error-spike", "the gateway answers 9% of its requests with 500 (seen in Prometheus)",
@@ -32,7 +35,9 @@ var Faults = []Fault{
 	{"replica-lagging", "the PostgreSQL replica stopped replaying WAL while the primary kept writing",
 		[]string{"postgres-replica"}},
 	{"failing-tests", "registration accepts a 3-character password: one integration test of the suite fails",
-		[]string{"integration-test-rate"}},
+		[]string{"integration-test-rate", "auth-flow"}},
+	{"stream-stall", "the MCP server's streamed chat completion sends 2 chunks, then stalls without ending",
+		[]string{"mcp-models", "e2e-journeys"}},
 }
 
 // LookupFault returns the fault with this name.
