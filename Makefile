@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/readyctl/readyctl/internal/cli.Version=$(VERSION)
 
-.PHONY: build test bench bench-load lint demo clean fuzz fuzz-short
+.PHONY: build test bench bench-load lint demo clean fuzz fuzz-short image soak schema
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/readyctl ./cmd/readyctl
@@ -20,6 +20,20 @@ test:
 # and peak memory.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/... ./cmd/...
+
+# The container image (FROM scratch, static binary), with buildah or podman.
+image:
+	bash scripts/build-image.sh
+
+# readyctl serve over many rounds: RSS and goroutines must stay flat.
+soak:
+	bash scripts/serve-soak.sh 1000
+
+# Regenerate the committed JSON Schema and reference page after changing a
+# kind or a checklist field (tests keep them identical to the code).
+schema:
+	$(GO) run ./cmd/readyctl schema > schema/checklist.schema.json
+	$(GO) run ./cmd/readyctl docs
 
 # The load probe against wrk on the same loopback server (needs wrk).
 bench-load:
