@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/readyctl/readyctl/checks"
 )
 
 // The one walker over YAML struct tags: the strict decoder finds fields
@@ -60,6 +62,15 @@ func fieldInfos(v reflect.Value, prefix string, out *[]FieldInfo) {
 			return
 		}
 		*out = append(*out, FieldInfo{Name: name, Path: prefix + name, Type: fieldTypeName(sf.Type), Default: defaultOf(fv), Doc: sf.Tag.Get("doc")})
+		if elem.Kind() == reflect.Slice && isBlock(elem.Elem()) {
+			// A list of blocks (a flow's steps): each element's fields
+			// follow as NAME[].FIELD, with the element type's defaults.
+			nested := reflect.New(elem.Elem())
+			if d, ok := nested.Interface().(checks.Defaulter); ok {
+				d.Defaults()
+			}
+			fieldInfos(nested.Elem(), prefix+name+"[].", out)
+		}
 	})
 }
 

@@ -805,3 +805,51 @@ func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
 }
+
+// Value is one compiled expression whose result is kept rather than
+// tested: a flow step's `capture: {NAME: EXPR}`.
+type Value struct {
+	Source  string
+	program *vm.Program
+	env     *exprEnv
+}
+
+// CompileValue compiles src as an expression of any type over e, with
+// the same bounds and the same words for mistakes as Compile.
+func (e *Env) CompileValue(src string) (*Value, error) {
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("syntax error: %s", exprMessage(err))
+	}
+	var reserved string
+	ast.Find(tree.Node, func(n ast.Node) bool {
+		if id, ok := n.(*ast.IdentifierNode); ok && strings.HasPrefix(id.Value, "__") {
+			reserved = id.Value
+			return true
+		}
+		return false
+	})
+	if reserved != "" {
+		return nil, fmt.Errorf("unknown name %q", reserved)
+	}
+	prog, err := e.env.compile(src, expr.Patch(tickPatcher{}), expr.Patch(addPatcher{}))
+	if err != nil {
+		return nil, e.env.explain(tree.Node, err)
+	}
+	return &Value{Source: src, program: prog, env: e.env}, nil
+}
+
+// Eval computes the value over obs. err wraps ErrEvalStopped when the
+// evaluation ran out of time or budget, or says why it could not be
+// evaluated (such as a field of a nil value).
+func (v *Value) Eval(ctx context.Context, obs map[string]any) (any, error) {
+	st := &evalState{ctx: ctx}
+	out, err := vm.Run(v.program, v.env.env(obs, st))
+	if st.stop != nil {
+		return nil, st.stop
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: could not evaluate: %s", v.Source, exprMessage(err))
+	}
+	return out, nil
+}
