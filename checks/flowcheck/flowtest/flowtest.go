@@ -157,8 +157,12 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		write(w, 200, map[string]any{"user_id": id, "balance": 100})
-	case r.Method == http.MethodGet && path == "/echo":
-		write(w, 200, map[string]any{"path": r.URL.Path, "query": r.URL.RawQuery, "x": r.Header.Get("X-Value")})
+	case path == "/echo":
+		// Echoes what a client sent, credentials included, as a
+		// careless service would: output must still not show them.
+		w.Header().Set("X-Echo", r.Header.Get("Authorization"))
+		write(w, 200, map[string]any{"path": r.URL.Path, "query": r.URL.RawQuery, "x": r.Header.Get("X-Value"),
+			"auth": r.Header.Get("Authorization"), "cookie": r.Header.Get("Cookie")})
 	default:
 		write(w, 404, map[string]any{"error": "not found"})
 	}
