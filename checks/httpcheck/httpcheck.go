@@ -60,6 +60,14 @@ type Probe struct {
 	RateLimit       *RateLimit `yaml:"rate_limit" doc:"a bounded burst of the same request must hit the limit: at most requests extra requests, GET, HEAD or OPTIONS only; observations requests_until_limited and rate_limit (retry_after, RateLimit headers); e.g. rate_limit: {requests: 50, within: 5s, expect_status: 429}"`
 	AuthRequired    bool       `yaml:"auth_required" doc:"the request with its credentials removed (user info, Authorization, Cookie, API-key/token headers and query parameters), then with a malformed bearer token, then with an unsigned alg:none JWT (carrying bearer_token's claims when it is a JWT) must each be refused with 401 or 403; 3 extra requests, redirects not followed, GET, HEAD or OPTIONS only; a 401 without WWW-Authenticate still passes but shows as auth_required.www_authenticate: false; e.g. auth_required: true"`
 	Injection       *Injection `yaml:"injection" doc:"one request per param with a harmless canary value of quotes and angle brackets: fails on 5xx, a database error in the body, or the canary reflected unencoded; GET, HEAD or OPTIONS only; e.g. injection: {params: [q, sort], in: query}"`
+
+	// Streaming (sse.go): how the answer is read, not what is sent.
+	Stream        string  `yaml:"stream" doc:"sse: read the answer as a Server-Sent Events stream (text/event-stream; another content type fails), event by event until its end, adding the observations events, first_event, last_event, done, data, event_types and last_event_id; sends Accept: text/event-stream unless headers set Accept; body is the raw stream text, json is nil; max_body_bytes bounds the whole stream and a longer one is an error, reason too_large; a stream still open at the item's deadline is an error, reason timeout, with the events received so far observed; e.g. stream: sse"`
+	MaxEvents     int     `yaml:"max_events" doc:"with stream: most events read (not counting the end marker); one more is an error, reason too_large (default 10000)"`
+	MaxEventBytes int64   `yaml:"max_event_bytes" doc:"with stream: most bytes of one event's data, and of one line; more is an error, reason too_large (default 256 KiB, at most max_body_bytes)"`
+	Done          *string `yaml:"done" doc:"with stream: an event whose data is this text (spaces trimmed) is the end marker: reading stops there, it is not counted in events nor listed in data, and done is true; default \"[DONE]\" (OpenAI-style); \"\" for none"`
+	DoneEvent     string  `yaml:"done_event" doc:"with stream: an event of this type (its event: field) is also an end marker, e.g. done_event: message_stop"`
+	DoneOnClose   *bool   `yaml:"done_on_close" doc:"with stream: the server closing the stream after at least one event, not in the middle of one, counts as a clean end (done: true); false requires an end marker (default true)"`
 }
 
 // New returns a Probe with its defaults.
@@ -81,6 +89,9 @@ func (p *Probe) Validate() error {
 	if len(p.Status) == 0 {
 		return checks.FieldErrorf("status", "at least one status is required")
 	}
+	if err := p.validateStream(); err != nil {
+		return err
+	}
 	return p.validateBlocks()
 }
 
@@ -101,7 +112,23 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	if err != nil {
 		return obs, fmt.Errorf("%s %s: %w", p.Method, reqopt.RedactURL(p.URL), reqopt.UnwrapURLError(err))
 	}
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, p.MaxBodyBytes))
+	var problems []string
+	// A stream is read as one only when the answer is one: an error page
+	// or a wrong content type is read, and failed, like any body.
+	streaming := false
+	if p.Stream == streamSSE && p.Status.Match(resp.StatusCode) {
+		streaming = isEventStream(resp.Header)
+		if !streaming {
+			problems = append(problems, fmt.Sprintf("content-type %q is not text/event-stream, which stream: sse reads", resp.Header.Get("Content-Type")))
+		}
+	}
+	var body []byte
+	var readErr error
+	if streaming {
+		body, readErr = p.readStream(ctx, resp.Body, start, obs)
+	} else {
+		body, readErr = io.ReadAll(io.LimitReader(resp.Body, p.MaxBodyBytes))
+	}
 	latency := time.Since(start)
 	resp.Body.Close()
 	obs["status"] = resp.StatusCode
@@ -115,19 +142,23 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	obs["body"] = string(body)
 	obs["json"] = nil
 	if readErr != nil {
+		if streaming {
+			return obs, readErr // it says where in the stream
+		}
 		return obs, fmt.Errorf("reading response body: %w", readErr)
 	}
 	afterRead()
-	// Parsing a body of many megabytes (max_body_bytes raised) takes
-	// seconds: it runs under the attempt's deadline like the request.
-	parsed, err := parseJSON(ctx, body)
-	if err != nil && !errors.Is(err, errNotJSON) {
-		return obs, fmt.Errorf("%s of body read, then %w", fmtBytes(len(body)), err)
+	if !streaming {
+		// Parsing a body of many megabytes (max_body_bytes raised) takes
+		// seconds: it runs under the attempt's deadline like the request.
+		parsed, err := parseJSON(ctx, body)
+		if err != nil && !errors.Is(err, errNotJSON) {
+			return obs, fmt.Errorf("%s of body read, then %w", fmtBytes(len(body)), err)
+		}
+		if err == nil {
+			obs["json"] = parsed
+		}
 	}
-	if err == nil {
-		obs["json"] = parsed
-	}
-	var problems []string
 	// A limiter that is still closed from an earlier burst answers the
 	// main request already: that is the rate_limit block's answer, not a
 	// wrong status.
@@ -172,6 +203,9 @@ func (p *Probe) request(ctx context.Context) (*http.Request, error) {
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if p.Stream == streamSSE && req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "text/event-stream")
 	}
 	return req, nil
 }

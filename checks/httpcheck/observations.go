@@ -33,6 +33,23 @@ var observations = []checks.Observation{
 	{Name: "rate_limit.headers", Type: checks.TypeMap, Doc: "its RateLimit headers by lower-case name"},
 	{Name: "rate_limit.statuses", Type: checks.TypeMap, Doc: "count of answers per status code, e.g. statuses[\"429\"]"},
 	{Name: "requests_until_limited", Type: checks.TypeInt, Doc: "with rate_limit: the number of the first limited request, nil when none was"},
+	// With stream: sse only (absent otherwise, and when the answer was
+	// not an event stream).
+	{Name: "events", Type: checks.TypeInt, Doc: "with stream: sse: events received, not counting the end marker", Key: true, Why: whyStream},
+	{Name: "first_event", Type: checks.TypeDuration, Doc: `with stream: sse: time from sending the request to the first event, nil when none came, e.g. first_event < duration("500ms")`, Key: true, Why: whyStream},
+	{Name: "last_event", Type: checks.TypeDuration, Doc: "with stream: sse: time from sending the request to the last event (before the end marker), nil when none came", Why: whyStream},
+	{Name: "done", Type: checks.TypeBool, Doc: "with stream: sse: the stream ended cleanly: the end marker came (done, done_event), or the server closed it after at least one event and not in the middle of one (done_on_close)", Key: true, Why: whyStream},
+	{Name: "data", Type: checks.TypeList, Doc: `with stream: sse: each event's data (its data lines joined with "\n"), parsed JSON when it is JSON, else the text, e.g. data[0].choices[0].delta.content != ""`, Why: whyStream},
+	{Name: "event_types", Type: checks.TypeList, Doc: `with stream: sse: each event's type (its event: field, "message" when absent), in the order of data`, Why: whyStream},
+	{Name: "last_event_id", Type: checks.TypeString, Doc: "with stream: sse: the last id: the stream set, nil when it set none", Why: whyStream},
+}
+
+// whyStream explains a missing stream observation.
+func whyStream(obs checks.Observations, _ string) string {
+	if _, ok := obs["events"]; ok {
+		return ""
+	}
+	return "stream observations exist only with stream: sse, when the answer is a text/event-stream"
 }
 
 // whyNotJSON explains a nil json: what the body was instead.

@@ -33,6 +33,8 @@ var Faults = []Fault{
 		[]string{"postgres-replica"}},
 	{"failing-tests", "registration accepts a 3-character password: one integration test of the suite fails",
 		[]string{"integration-test-rate"}},
+	{"stream-stall", "the MCP server's streamed chat completion sends 2 chunks, then stalls without ending",
+		[]string{"mcp-models"}},
 }
 
 // LookupFault returns the fault with this name.

@@ -77,6 +77,11 @@ type Platform struct {
 	fault  string
 	logf   func(string, ...any)
 	jwtKey []byte
+	store  *store
+	// stop is closed first by Close: handlers that hold a connection
+	// open (a stalled stream) let go of it, so shutdown does not wait.
+	stop     chan struct{}
+	stopOnce sync.Once
 
 	mu       sync.Mutex
 	cleanups []func()
@@ -93,12 +98,8 @@ func Start(ctx context.Context, o Options) (_ *Platform, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Platform{Vars: map[string]string{}, Env: map[string]string{}, Dir: dir, fault: o.Fault, logf: o.Logf, jwtKey: make([]byte, 32)}
+	p := newPlatform(o, dir)
 	p.cleanup(func() { _ = os.RemoveAll(dir) })
-	if p.logf == nil {
-		p.logf = func(string, ...any) {}
-	}
-	_, _ = rand.Read(p.jwtKey)
 	defer func() {
 		if err != nil {
 			p.Close()
@@ -147,6 +148,17 @@ func Start(ctx context.Context, o Options) (_ *Platform, err error) {
 	return p, nil
 }
 
+// newPlatform is a platform with nothing started yet.
+func newPlatform(o Options, dir string) *Platform {
+	p := &Platform{Vars: map[string]string{}, Env: map[string]string{}, Dir: dir, fault: o.Fault, logf: o.Logf, jwtKey: make([]byte, 32),
+		store: newStore(), stop: make(chan struct{})}
+	if p.logf == nil {
+		p.logf = func(string, ...any) {}
+	}
+	_, _ = rand.Read(p.jwtKey)
+	return p
+}
+
 // Unavailable says why items of this probe kind cannot be checked here.
 func (p *Platform) Unavailable(kind string) (string, bool) {
 	for _, m := range p.Missing {
@@ -161,6 +173,7 @@ func (p *Platform) Unavailable(kind string) (string, bool) {
 
 // Close stops everything, newest first. Safe to call twice.
 func (p *Platform) Close() {
+	p.stopOnce.Do(func() { close(p.stop) })
 	p.mu.Lock()
 	cs := p.cleanups
 	p.cleanups = nil

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -59,61 +61,103 @@ func (p *Platform) authMux() http.Handler {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /health", p.health("auth"))
 	m.HandleFunc("GET /v1/auth/health", p.health("auth"))
-	var mu sync.Mutex
-	users := map[string]string{}
 	m.HandleFunc("POST /v1/auth/register", func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Email, Password string }
-		bad := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&in) != nil || in.Email == ""
+		bad := decodeBody(r, &in) != nil || !strings.Contains(in.Email, "@") || len(in.Email) > 254 || len(in.Password) > 1024
 		// With the failing-tests fault, the length rule is lost: the
 		// integration suite catches it, no probe does.
 		if bad || (len(in.Password) < 8 && p.fault != "failing-tests") {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "email and a password of 8+ characters required"})
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "an email and a password of 8+ characters required"})
 			return
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if _, dup := users[in.Email]; dup {
-			writeJSON(w, http.StatusConflict, map[string]any{"error": "already registered"})
-			return
+		u, err := p.store.register(in.Email, in.Password)
+		switch {
+		case errors.Is(err, errDuplicate):
+			writeJSON(w, http.StatusConflict, map[string]any{"error": err.Error()})
+		case err != nil:
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": err.Error()})
+		default:
+			writeJSON(w, http.StatusCreated, map[string]any{"id": u.id, "email": u.email})
 		}
-		users[in.Email] = in.Password
-		writeJSON(w, http.StatusCreated, map[string]any{"email": in.Email})
 	})
 	m.HandleFunc("POST /v1/auth/login", func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Email, Password string }
-		_ = json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&in)
-		mu.Lock()
-		pw, ok := users[in.Email]
-		mu.Unlock()
-		if !ok || pw != in.Password {
+		if decodeBody(r, &in) != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "a JSON body {email, password} required"})
+			return
+		}
+		u, ok := p.store.login(in.Email, in.Password)
+		if !ok {
 			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "bad credentials"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"token": signJWT(p.jwtKey, in.Email, time.Hour, time.Now()), "token_type": "Bearer"})
+		token := signJWT(p.jwtKey, u.id, time.Hour, time.Now())
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: token, Path: "/", MaxAge: 3600,
+			HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+		writeJSON(w, http.StatusOK, map[string]any{"token": token, "token_type": "Bearer"})
 	})
 	m.HandleFunc("GET /v1/auth/me", func(w http.ResponseWriter, r *http.Request) {
 		sub, ok := p.authorize(w, r)
-		if ok {
-			writeJSON(w, http.StatusOK, map[string]any{"email": sub})
+		if !ok {
+			return
 		}
+		u, known := p.store.user(sub)
+		switch {
+		case known:
+			writeJSON(w, http.StatusOK, map[string]any{"id": u.id, "email": u.email})
+		case p.fault == "auth-bypass":
+			writeJSON(w, http.StatusOK, map[string]any{"id": sub, "email": sub})
+		default:
+			// A valid token of a user deleted since.
+			w.Header().Set("WWW-Authenticate", `Bearer realm="api", error="invalid_token"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "unknown user"})
+		}
+	})
+	m.HandleFunc("DELETE /v1/auth/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		sub, ok := p.authorize(w, r)
+		if !ok {
+			return
+		}
+		id := r.PathValue("id")
+		if _, known := p.store.user(id); !known {
+			writeJSON(w, http.StatusNotFound, map[string]any{"error": "no such user"})
+			return
+		}
+		if !p.owns(sub, id) {
+			writeJSON(w, http.StatusForbidden, map[string]any{"error": "you may delete only yourself"})
+			return
+		}
+		p.store.remove(id)
+		w.WriteHeader(http.StatusNoContent)
 	})
 	return m
 }
 
-// authorize refuses a request without a valid token; with the auth-bypass
-// fault any bearer token passes, the bug the checklist must catch.
+// authorize refuses a request without a valid token and returns the
+// token's subject, the user id; with the auth-bypass fault any bearer
+// token passes (as "anyone" when it is not valid), the bug the checklist
+// must catch.
 func (p *Platform) authorize(w http.ResponseWriter, r *http.Request) (string, bool) {
 	tok, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if found && p.fault == "auth-bypass" {
-		return "anyone", true
-	}
 	sub, err := verifyJWT(p.jwtKey, strings.TrimSpace(tok), time.Now())
+	if found && p.fault == "auth-bypass" {
+		if err != nil {
+			sub = "anyone"
+		}
+		return sub, true
+	}
 	if !found || err != nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "unauthorized"})
 		return "", false
 	}
 	return sub, true
+}
+
+// owns reports whether the user sub may act on user id's data; with the
+// auth-bypass fault everyone may, so cross-user reads and deletes succeed.
+func (p *Platform) owns(sub, id string) bool {
+	return sub == id || p.fault == "auth-bypass"
 }
 
 func search(w http.ResponseWriter, r *http.Request) {
@@ -124,10 +168,57 @@ func search(w http.ResponseWriter, r *http.Request) {
 func (p *Platform) coreMux() http.Handler {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /health", p.health("core"))
+	account := func(w http.ResponseWriter, id string, balance int, err error) {
+		switch {
+		case errors.Is(err, errInsufficient):
+			writeJSON(w, http.StatusPaymentRequired, map[string]any{"error": err.Error(), "user_id": id, "balance": balance})
+		case err != nil:
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": err.Error()})
+		default:
+			writeJSON(w, http.StatusOK, map[string]any{"user_id": id, "balance": balance})
+		}
+	}
 	m.HandleFunc("GET /v1/credits/balance", func(w http.ResponseWriter, r *http.Request) {
 		if sub, ok := p.authorize(w, r); ok {
-			writeJSON(w, http.StatusOK, map[string]any{"user": sub, "balance": 100})
+			b, err := p.store.balance(sub)
+			account(w, sub, b, err)
 		}
+	})
+	change := func(sign int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			sub, ok := p.authorize(w, r)
+			if !ok {
+				return
+			}
+			var in struct {
+				Amount int `json:"amount"`
+			}
+			if decodeBody(r, &in) != nil || in.Amount <= 0 || in.Amount > maxAmount {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"error": fmt.Sprintf("amount: a whole number from 1 to %d required", maxAmount)})
+				return
+			}
+			b, err := p.store.add(sub, sign*in.Amount)
+			account(w, sub, b, err)
+		}
+	}
+	m.HandleFunc("POST /v1/credits/topup", change(+1))
+	m.HandleFunc("POST /v1/credits/deduct", change(-1))
+	m.HandleFunc("GET /v1/accounts/{id}", func(w http.ResponseWriter, r *http.Request) {
+		sub, ok := p.authorize(w, r)
+		if !ok {
+			return
+		}
+		id := r.PathValue("id")
+		if !p.owns(sub, id) {
+			writeJSON(w, http.StatusForbidden, map[string]any{"error": "not your account"})
+			return
+		}
+		b, known := p.store.existing(id)
+		if !known {
+			writeJSON(w, http.StatusNotFound, map[string]any{"error": "no such account"})
+			return
+		}
+		account(w, id, b, nil)
 	})
 	m.HandleFunc("GET /v1/search", search)
 	return m
@@ -140,6 +231,7 @@ func (p *Platform) mcpMux() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []any{
 			map[string]any{"id": "demo-small", "object": "model"}, map[string]any{"id": "demo-large", "object": "model"}}})
 	})
+	m.HandleFunc("POST /v1/chat/completions", p.completions)
 	m.Handle("/mcp", mcpHandler())
 	return m
 }
@@ -165,8 +257,44 @@ func mcpHandler() http.Handler {
 func (p *Platform) analyticsMux() http.Handler {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /health", p.health("analytics"))
+	// The count starts where a platform in service would be, not at 0.
+	const history = 1234
 	m.HandleFunc("GET /v1/usage", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"events": 1234})
+		_, n := p.store.recent()
+		writeJSON(w, http.StatusOK, map[string]any{"events": history + n})
+	})
+	m.HandleFunc("POST /v1/events", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := p.authorize(w, r); !ok {
+			return
+		}
+		var in struct {
+			Type   string `json:"type"`
+			UserID string `json:"user_id"`
+		}
+		if decodeBody(r, &in) != nil || in.Type == "" || len(in.Type) > 64 || len(in.UserID) > 128 {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "type (1 to 64 characters) and user_id required"})
+			return
+		}
+		p.store.record(event{at: time.Now().UTC(), typ: in.Type, userID: in.UserID})
+		writeJSON(w, http.StatusAccepted, map[string]any{"accepted": 1})
+	})
+	m.HandleFunc("GET /v1/export", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := p.authorize(w, r); !ok {
+			return
+		}
+		if f := r.URL.Query().Get("format"); f != "" && f != "csv" {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "format: csv is the one supported"})
+			return
+		}
+		events, _ := p.store.recent()
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="events.csv"`)
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"time", "type", "user_id"})
+		for _, e := range events {
+			_ = cw.Write([]string{e.at.Format(time.RFC3339), e.typ, e.userID})
+		}
+		cw.Flush()
 	})
 	return m
 }
@@ -271,6 +399,7 @@ func (p *Platform) gatewayMux(backends map[string]string) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "api_version": "v1"})
 	})
 	v1.HandleFunc("GET /v1/search", search)
+	v1.Handle("POST /v1/chat/completions", p.proxy(backends["mcp"]))
 	m.Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
 		if id == "" {
