@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/readyctl/readyctl/checks"
@@ -282,6 +283,7 @@ func (p *Probe) newClient(current **Step, cookies *cookieWatch) (*http.Client, e
 // lists them.
 type cookieWatch struct {
 	next http.RoundTripper
+	mu   sync.Mutex // a step's extra requests (cors...) may overlap
 	seen map[string]any
 }
 
@@ -290,10 +292,21 @@ func (c *cookieWatch) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp != nil {
 		for _, ck := range resp.Cookies() {
 			checks.AddSecret(req.Context(), ck.Value)
+			c.mu.Lock()
 			c.seen[ck.Name] = ck.Value
+			c.mu.Unlock()
 		}
 	}
 	return resp, err
+}
+
+// take returns the cookies seen since the last take.
+func (c *cookieWatch) take() map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.seen
+	c.seen = map[string]any{}
+	return out
 }
 
 func (c *cookieWatch) CloseIdleConnections() {

@@ -299,3 +299,31 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("title: %v", err)
 	}
 }
+
+// TestCleanupAfterInterrupt: Ctrl-C during a step still deletes the test
+// user, within cleanup's share of the time, and the flow ends promptly.
+func TestCleanupAfterInterrupt(t *testing.T) {
+	svc, base := server(t)
+	block := strings.Replace(authFlow(base), "  - name: me\n", "  - name: hang\n    url: "+base+"/hang\n  - name: me\n", 1)
+	p := load(t, block)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go func() {
+		for svc.Users() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond) // into the hanging step
+		cancel()
+	}()
+	start := time.Now()
+	_, err := p.Run(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("want cancelled, got %v", err)
+	}
+	if d := time.Since(start); d > 6*time.Second {
+		t.Errorf("took %s after Ctrl-C", d)
+	}
+	if deleted, _, _ := svc.Snapshot(); deleted != 1 {
+		t.Error("cleanup did not run after Ctrl-C")
+	}
+}

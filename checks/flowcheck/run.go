@@ -39,8 +39,8 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	}
 	defer client.CloseIdleConnections()
 
-	stepsCtx, cleanupCtx, cancel := budgets(ctx)
-	defer cancel()
+	stepsCtx, cancelSteps, reserve := budgets(ctx)
+	defer cancelSteps()
 
 	start := time.Now()
 	var failed any
@@ -56,6 +56,8 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 
 	var cleanupObs []any
 	var cleanupProblems []string
+	cleanupCtx, cancelCleanup := cleanupContext(ctx, reserve)
+	defer cancelCleanup()
 	for i := range p.Cleanup {
 		entry, problem := f.cleanup(cleanupCtx, client, &p.Cleanup[i], i)
 		cleanupObs = append(cleanupObs, entry)
@@ -86,18 +88,31 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	return obs, stepErr
 }
 
-// budgets splits ctx's deadline: the steps get all but a share, which
-// cleanup keeps. Cleanup is not cancelled with ctx (Ctrl-C still deletes
-// the test user) but ends at ctx's deadline all the same.
-func budgets(ctx context.Context) (steps, cleanup context.Context, cancel func()) {
+// budgets gives the steps ctx's deadline less a share (reserve) that
+// cleanup keeps, so that a step hanging until its deadline still leaves
+// time to delete what the flow created.
+func budgets(ctx context.Context) (context.Context, context.CancelFunc, time.Duration) {
 	dl, ok := ctx.Deadline()
 	if !ok {
 		dl = time.Now().Add(maxStepWait)
 	}
-	reserve := time.Until(dl) / cleanupShare
-	steps, c1 := context.WithDeadline(ctx, dl.Add(-reserve))
-	cleanup, c2 := context.WithDeadline(context.WithoutCancel(ctx), dl)
-	return steps, cleanup, func() { c1(); c2() }
+	reserve := max(time.Until(dl)/cleanupShare, 0)
+	steps, cancel := context.WithDeadline(ctx, dl.Add(-reserve))
+	return steps, cancel, reserve
+}
+
+// cleanupContext is not cancelled with ctx: Ctrl-C still deletes the test
+// user, within the reserve only; otherwise cleanup may use what is left
+// of ctx's deadline.
+func cleanupContext(ctx context.Context, reserve time.Duration) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		dl = time.Now().Add(maxStepWait)
+	}
+	if ctx.Err() == context.Canceled {
+		dl = time.Now().Add(reserve)
+	}
+	return context.WithDeadline(context.WithoutCancel(ctx), dl)
 }
 
 func stepKey(s *Step, i int) any {
@@ -220,7 +235,7 @@ func (f *flowRun) send(ctx context.Context, client *http.Client, s *Step) (check
 		return checks.Observations{}, sent, fmt.Errorf("after filling in run-time values: %w", err)
 	}
 	probe.UseClient(client)
-	f.cookies.seen = map[string]any{}
+	f.cookies.take() // this step's cookies only
 	step := *s
 	step.Probe = probe
 	f.current = &step
@@ -228,7 +243,7 @@ func (f *flowRun) send(ctx context.Context, client *http.Client, s *Step) (check
 	if obs == nil {
 		obs = checks.Observations{}
 	}
-	obs["cookies"] = f.cookies.seen
+	obs["cookies"] = f.cookies.take()
 	f.scanSecrets(ctx, obs)
 	return obs, sent, err
 }
