@@ -46,7 +46,7 @@ func init() {
 // Probe is the `flow:` block of an item.
 type Probe struct {
 	Writes  bool   `yaml:"writes" doc:"allow steps that may change the target (any method but GET, HEAD and OPTIONS); required for them, and shown by plan and in the report"`
-	Steps   []Step `yaml:"steps" doc:"the requests, in order (at least one); the first that fails stops the flow"`
+	Steps   []Step `yaml:"steps" doc:"the requests, in order (at least one); the first that fails stops the flow; all steps share one client whose cookie jar sends cookies a response set with later requests, and the first step's tls options; rate_limit and injection are refused in steps (use an http item)"`
 	Cleanup []Step `yaml:"cleanup" doc:"requests that always run after the steps, even after a failure or a timeout, within their own share of the deadline (a quarter of what remains when the flow starts); a step using a value that was never captured is skipped"`
 }
 

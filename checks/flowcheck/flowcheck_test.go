@@ -13,6 +13,7 @@ import (
 	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/checks/flowcheck"
 	"github.com/readyctl/readyctl/checks/flowcheck/flowtest"
+	"github.com/readyctl/readyctl/checks/httpcheck"
 	"github.com/readyctl/readyctl/internal/checklist"
 	"github.com/readyctl/readyctl/internal/probetest"
 )
@@ -325,5 +326,35 @@ func TestCleanupAfterInterrupt(t *testing.T) {
 	}
 	if deleted, _, _ := svc.Snapshot(); deleted != 1 {
 		t.Error("cleanup did not run after Ctrl-C")
+	}
+}
+
+// TestLoaderLeavesRunTimeNames: in a flow block the loader resolves vars
+// and ${env:} but leaves ${run_id}, ${uuid}, captures and $${ for the
+// probe; elsewhere $${ is undone at load as always.
+func TestLoaderLeavesRunTimeNames(t *testing.T) {
+	src := `version: 1
+vars: {api: 'http://127.0.0.1:1', token: from-vars}
+sections:
+  - id: s
+    items:
+      - id: f
+        flow:
+          steps:
+            - {url: '${api}/login', capture: {token: json.t}}
+            - {url: '${api}/u/${run_id}/${uuid}/${token}', headers: {X-Lit: '$${literal}', X-Env: '${env:E}'}}
+      - id: h
+        http: {url: '${api}/', headers: {X-Lit: '$${literal}'}}
+`
+	cl, err := checklist.Parse("c.yaml", []byte(src), checklist.Options{LookupEnv: func(string) (string, bool) { return "env-value", true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := cl.Items()[0].Probe.(*flowcheck.Probe).Steps[1]
+	if step.URL != "http://127.0.0.1:1/u/${run_id}/${uuid}/${token}" || step.Headers["X-Lit"] != "$${literal}" || step.Headers["X-Env"] != "env-value" {
+		t.Errorf("flow step: %q %v", step.URL, step.Headers)
+	}
+	if h := cl.Items()[1].Probe.(*httpcheck.Probe).Headers["X-Lit"]; h != "${literal}" {
+		t.Errorf("http item: %q", h)
 	}
 }

@@ -117,3 +117,30 @@ func TestExpectEvaluationIsBounded(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// TestCompileValue: a capture keeps the expression's value, is
+// type-checked like an expectation, and fails in words on a nil path.
+func TestCompileValue(t *testing.T) {
+	env := expect.NewEnv(httpDecls)
+	v, err := env.CompileValue(`json.data[0].id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := v.Eval(context.Background(), map[string]any{"json": map[string]any{"data": []any{map[string]any{"id": "m1"}}}})
+	if err != nil || got != "m1" {
+		t.Errorf("got %v, %v", got, err)
+	}
+	if _, err := env.CompileValue(`jsn.token`); err == nil || !strings.Contains(err.Error(), `unknown name "jsn" (did you mean "json"?)`) {
+		t.Errorf("unknown name: %v", err)
+	}
+	if _, err := env.CompileValue(`__eval`); err == nil {
+		t.Error("reserved name accepted")
+	}
+	big := make([]any, 100_000)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	loop, _ := env.CompileValue(`len(filter(json, {any(json, {false})}))`)
+	if _, err := loop.Eval(ctx, map[string]any{"json": big}); !errors.Is(err, expect.ErrEvalStopped) {
+		t.Errorf("unbounded capture: %v", err)
+	}
+}
