@@ -178,6 +178,8 @@ func functions() []expr.Option {
 	return []expr.Option{
 		expr.Function(tickName, tick, new(func(*evalState) bool)),
 		expr.Function(addName, boundedAdd, new(func(*evalState, any, any) any)),
+		expr.Function("match_group", matchGroup,
+			new(func(string, string) any), new(func(string, string, int) any)),
 		expr.Function("join", boundedJoin,
 			new(func([]any, string) string), new(func([]any) string),
 			new(func([]string, string) string), new(func([]string) string)),
@@ -852,4 +854,45 @@ func (v *Value) Eval(ctx context.Context, obs map[string]any) (any, error) {
 		return nil, fmt.Errorf("%s: could not evaluate: %s", v.Source, exprMessage(err))
 	}
 	return out, nil
+}
+
+// maxPatternBytes bounds a match_group pattern: a pattern may be built
+// from an observation, and compiling a huge one costs time and memory.
+const maxPatternBytes = 4 << 10
+
+// patterns caches compiled match_group patterns; a checklist holds few.
+var patterns sync.Map // string -> *regexp.Regexp
+
+// matchGroup is match_group(s, pattern[, n]): group n (default 1; 0 the
+// whole match) of pattern's first match in s, or nil when it does not
+// match, e.g. a flow's capture: {csrf: 'match_group(body, "name=csrf value=\"([^\"]+)")'}.
+// RE2 runs in time linear in s.
+func matchGroup(args ...any) (any, error) {
+	s, _ := args[0].(string)
+	pattern, _ := args[1].(string)
+	n := 1
+	if len(args) == 3 {
+		n, _ = args[2].(int)
+	}
+	if len(pattern) > maxPatternBytes {
+		return nil, fmt.Errorf("match_group: the pattern is longer than %d bytes", maxPatternBytes)
+	}
+	var re *regexp.Regexp
+	if v, ok := patterns.Load(pattern); ok {
+		re = v.(*regexp.Regexp)
+	} else {
+		var err error
+		if re, err = regexp.Compile(pattern); err != nil {
+			return nil, fmt.Errorf("match_group: bad pattern: %w", err)
+		}
+		patterns.Store(pattern, re)
+	}
+	if n < 0 || n > re.NumSubexp() {
+		return nil, fmt.Errorf("match_group: the pattern has no group %d", n)
+	}
+	m := re.FindStringSubmatchIndex(s)
+	if m == nil || m[2*n] < 0 {
+		return nil, nil
+	}
+	return s[m[2*n]:m[2*n+1]], nil
 }

@@ -144,3 +144,31 @@ func TestCompileValue(t *testing.T) {
 		t.Errorf("unbounded capture: %v", err)
 	}
 }
+
+// TestMatchGroup: a regex group of a body, for captures such as a CSRF
+// token in a form; nil when it does not match.
+func TestMatchGroup(t *testing.T) {
+	env := expect.NewEnv(httpDecls)
+	obs := map[string]any{"body": `<input name="csrf" value="abc123">`}
+	for src, want := range map[string]any{
+		`match_group(body, "value=\"([a-z0-9]+)\"")`:    "abc123",
+		`match_group(body, "value=\"([a-z0-9]+)\"", 0)`: `value="abc123"`,
+		`match_group(body, "nothing-(here)")`:           nil,
+	} {
+		v, err := env.CompileValue(src)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		got, err := v.Eval(context.Background(), obs)
+		if err != nil || got != want {
+			t.Errorf("%s: got %v, %v; want %v", src, got, err, want)
+		}
+	}
+	v, _ := env.CompileValue(`match_group(body, "(a")`)
+	if _, err := v.Eval(context.Background(), obs); err == nil || !strings.Contains(err.Error(), "bad pattern") {
+		t.Errorf("bad pattern: %v", err)
+	}
+	if _, err := env.Compile(`match_group(body, "v=(.*)") == "x"`); err != nil {
+		t.Errorf("as an expectation: %v", err)
+	}
+}
