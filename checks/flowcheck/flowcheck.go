@@ -173,7 +173,11 @@ func (s *Step) validate(at string, writes bool, captured, declared map[string]bo
 		}
 		return fmt.Errorf("%s: %w", at, err)
 	}
-	s.Method = probe.Method // upper-cased, GET by default
+	// Keep what Validate settled (method upper-cased, defaults), with the
+	// run-time references as written.
+	probe.URL, probe.Body, probe.BearerToken = s.URL, s.Body, s.BearerToken
+	probe.Headers, probe.BasicAuth, probe.JSON = s.Headers, s.BasicAuth, s.JSON
+	s.Probe = probe
 	if !writes && !readOnly[s.Method] {
 		return checks.FieldErrorf(at+".method", "%s %s may change the target: add writes: true to the flow block to allow it (readyctl writes only where the checklist says it may)", s.Method, stepLabel(at, s.Name))
 	}

@@ -3,6 +3,7 @@ package flowcheck_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -356,5 +357,21 @@ sections:
 	}
 	if h := cl.Items()[1].Probe.(*httpcheck.Probe).Headers["X-Lit"]; h != "${literal}" {
 		t.Errorf("http item: %q", h)
+	}
+}
+
+// TestStreamingStep: a step has every field of the http kind, stream: sse
+// included, and its expectations see the stream's observations.
+func TestStreamingStep(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, d := range []string{`{"choices":[{"delta":{"content":"a"}}]}`, `{"choices":[{"delta":{"content":"b"}}]}`, "[DONE]"} {
+			fmt.Fprintf(w, "data: %s\n\n", d)
+		}
+	}))
+	defer srv.Close()
+	p := load(t, "writes: true\nsteps:\n  - {method: POST, url: '"+srv.URL+"', json: {stream: true}, stream: sse, expect: ['events == 2', 'done', 'data[1].choices[0].delta.content == \"b\"']}\n")
+	if _, err, _ := run(t, p, 5*time.Second); err != nil {
+		t.Fatal(err)
 	}
 }
