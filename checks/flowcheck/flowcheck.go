@@ -55,7 +55,7 @@ type Probe struct {
 type Step struct {
 	Name            string `yaml:"name" doc:"the step's name, in messages and in the step observation (default: its 1-based number)"`
 	httpcheck.Probe `yaml:",inline" doc:"every field of the http kind: url, method, headers, body, json, basic_auth, bearer_token, tls, status, follow_redirects, max_body_bytes, max_latency...; ${run_id}, ${uuid} and captured ${NAME}s are replaced at run time in url, headers, body, json, bearer_token and basic_auth"`
-	Capture         map[string]string `yaml:"capture" doc:"NAME: EXPR; the value of EXPR over this step's observations (status, headers, body, json, cookies...) becomes ${NAME} in later steps and NAME in later expressions, e.g. {token: json.token, next: 'headers["location"]', session: cookies.session, csrf: 'match_group(body, "csrf=([a-z0-9]+)")'}; a nil value fails the step"`
+	Capture         map[string]string `yaml:"capture" doc:"NAME: EXPR; the value of EXPR over this step's observations (status, headers, body, json, cookies...) becomes ${NAME} in later steps and NAME in later expressions, e.g. {token: json.token, session: cookies.session}, or headers['location'] or match_group(body, 'csrf=([a-z0-9]+)') for a regex group; a nil value fails the step"`
 	Expect          []string          `yaml:"expect" doc:"expressions over this step's observations and the captures so far that must all hold, e.g. json.id == user_id"`
 
 	captures []capture

@@ -154,6 +154,7 @@ func TestMatchGroup(t *testing.T) {
 		`match_group(body, "value=\"([a-z0-9]+)\"")`:    "abc123",
 		`match_group(body, "value=\"([a-z0-9]+)\"", 0)`: `value="abc123"`,
 		`match_group(body, "nothing-(here)")`:           nil,
+		`match_group(body, 'name="([a-z]+)"')`:          "csrf",
 	} {
 		v, err := env.CompileValue(src)
 		if err != nil {
