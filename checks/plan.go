@@ -17,6 +17,17 @@ type Plan struct {
 	// its configuration (a load test, a rate-limit window); 0 = as long as
 	// the answers take.
 	Duration time.Duration
+	// Writes: the checklist allowed this probe to change the target
+	// (`writes: true` on a flow or an MCP call); plan shows it.
+	Writes bool
+}
+
+// Defaulter is implemented by a configuration type used as a list
+// element of a probe block (a flow's steps): the loader calls Defaults on
+// each new element before decoding onto it, as the kind's factory does
+// for the block itself.
+type Defaulter interface {
+	Defaults()
 }
 
 // Planner is implemented by a probe that can say what it will send.

@@ -27,6 +27,13 @@ type Kind struct {
 	// type-checked against them at load and `readyctl probes KIND` lists
 	// them.
 	Observations []Observation
+	// RunTimeNames, when set, lists the ${NAME} references that the
+	// kind resolves itself at run time (a flow's ${run_id}, ${uuid} and
+	// captured values), given the item's block as written (decoded
+	// loosely, before interpolation). The loader leaves those references
+	// (and $${ escapes) in the block as they are, and still refuses any
+	// other name it cannot resolve. nil: the kind has none.
+	RunTimeNames func(block map[string]any) []string
 }
 
 var (

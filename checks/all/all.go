@@ -5,6 +5,7 @@ package all
 import (
 	_ "github.com/readyctl/readyctl/checks/dnscheck"
 	_ "github.com/readyctl/readyctl/checks/execcheck"
+	_ "github.com/readyctl/readyctl/checks/flowcheck"
 	_ "github.com/readyctl/readyctl/checks/httpcheck"
 	_ "github.com/readyctl/readyctl/checks/loadcheck"
 	_ "github.com/readyctl/readyctl/checks/mcpcheck"

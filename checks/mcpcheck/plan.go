@@ -12,6 +12,7 @@ func (p *Probe) Plan() checks.Plan {
 	}
 	if p.Call != nil {
 		pl.Requests++
+		pl.Writes = p.Writes // a call to a tool that may change things
 	}
 	return pl
 }

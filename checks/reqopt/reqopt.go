@@ -57,7 +57,16 @@ type Options struct {
 	Auth         `yaml:",inline" doc:"basic_auth or bearer_token"`
 	Redirects    `yaml:",inline" doc:"follow_redirects and max_redirects"`
 	MaxBodyBytes int64 `yaml:"max_body_bytes" doc:"read at most this many bytes of the body"`
+
+	// shared, when set (UseClient), is the client Client returns: the
+	// steps of a flow share one client and its cookie jar.
+	shared *http.Client
 }
+
+// UseClient makes Client return c instead of building a client: a kind
+// that sends several requests as one conversation (a flow) builds one
+// client and lends it to each request's options.
+func (o *Options) UseClient(c *http.Client) { o.shared = c }
 
 // Defaults returns Options with the defaults of a single-request kind.
 func Defaults() Options {
@@ -219,6 +228,9 @@ func (t *Target) Transport() (*http.Transport, error) {
 // item measures a fresh connection), no timeout but the request's context
 // and o's redirect policy.
 func (o *Options) Client() (*http.Client, error) {
+	if o.shared != nil {
+		return o.shared, nil
+	}
 	tr, err := o.Transport()
 	if err != nil {
 		return nil, err

@@ -24,6 +24,9 @@ func TestCanary(t *testing.T) {
 		"refused":    cmdRefused,
 		"canaryecho": cmdCanaryEcho,
 		"nocanary":   cmdNoCanary,
+		// flows: flow_test.go
+		"flowsvc":      cmdFlowSvc,
+		"noflowsecret": cmdNoFlowSecret,
 	}))
 }
 

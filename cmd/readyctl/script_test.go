@@ -39,6 +39,7 @@ func TestScripts(t *testing.T) {
 		"refused":  cmdRefused,
 		"rc":       cmdRC,
 		"tlsserve": cmdTLSServe,
+		"flowsvc":  cmdFlowSvc, // flow_test.go
 		// sign-offs: signoff_script_test.go
 		"keygen":      cmdKeygen,
 		"allowsigner": cmdAllowSigner,

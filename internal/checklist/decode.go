@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/readyctl/readyctl/checks"
 )
 
 // fieldError is a problem found while decoding a node; the loader adds the
@@ -70,6 +72,9 @@ func decodeStrict(n *yaml.Node, v reflect.Value, path string) []fieldError {
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		var errs []fieldError
 		for i, c := range n.Content {
+			if d, ok := s.Index(i).Addr().Interface().(checks.Defaulter); ok {
+				d.Defaults()
+			}
 			errs = append(errs, decodeStrict(c, s.Index(i), fmt.Sprintf("%s[%d]", path, i))...)
 		}
 		v.Set(s)

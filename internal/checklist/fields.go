@@ -75,6 +75,15 @@ func fieldInfos(v reflect.Value, prefix string, out *[]FieldInfo) {
 			return
 		}
 		*out = append(*out, FieldInfo{Name: name, Path: prefix + name, Type: fieldTypeName(sf.Type), Default: defaultOf(fv), Doc: sf.Tag.Get("doc"), GoType: sf.Type})
+		if elem.Kind() == reflect.Slice && isBlock(elem.Elem()) {
+			// A list of blocks (a flow's steps): each element's fields
+			// follow as NAME[].FIELD, with the element type's defaults.
+			nested := reflect.New(elem.Elem())
+			if d, ok := nested.Interface().(checks.Defaulter); ok {
+				d.Defaults()
+			}
+			fieldInfos(nested.Elem(), prefix+name+"[].", out)
+		}
 	})
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/readyctl/readyctl/checks"
 )
 
 // resolver expands ${name}, ${env:NAME} and ${env:NAME:-default}.
@@ -35,6 +37,10 @@ type resolver struct {
 	// reportsFailures: a failed expansion is an error of this load (not
 	// with Options.Definitions, which ignores them), so it taints.
 	reportsFailures bool
+	// runTime are the names the kind of the block being expanded
+	// resolves itself at run time (checks.Kind.RunTimeNames): ${name}
+	// and $${ stay as written for the probe.
+	runTime map[string]bool
 }
 
 type resolved struct {
@@ -74,7 +80,13 @@ func (r *resolver) expand(s string, depth int) (string, int, error) {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		if strings.HasPrefix(s[i:], "$${") {
-			b.WriteString("${")
+			if r.runTime != nil && depth == 0 {
+				// The probe expands this value again at run time:
+				// it undoes the escape then.
+				b.WriteString("$${")
+			} else {
+				b.WriteString("${")
+			}
 			i += 3
 			continue
 		}
@@ -88,6 +100,11 @@ func (r *resolver) expand(s string, depth int) (string, int, error) {
 			return "", i, fmt.Errorf("unterminated reference %q: add a closing }", s[i:])
 		}
 		ref := s[i+2 : i+end]
+		if depth == 0 && r.runTime[ref] {
+			b.WriteString(s[i : i+end+1])
+			i += end + 1
+			continue
+		}
 		val, err := r.resolve(ref, depth)
 		if err == nil && len(val) > r.budget {
 			err = errTooLarge
@@ -160,6 +177,35 @@ func (r *resolver) resolveEnv(ref, name string) (string, error) {
 		r.secrets[v] = true
 	}
 	return v, nil
+}
+
+// interpolateItem is interpolate on an item, except that in the block of
+// a kind that resolves some names at run time (a flow's ${run_id},
+// ${uuid} and captures) those references are left for the probe.
+// Elsewhere in the item (title, description) they are errors as ever.
+func (r *resolver) interpolateItem(n *yaml.Node, report func(n *yaml.Node, col int, msg string)) {
+	if n.Kind != yaml.MappingNode {
+		r.interpolate(n, report)
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		kind, ok := checks.Lookup(k.Value)
+		if !ok || kind.RunTimeNames == nil || v.Kind != yaml.MappingNode {
+			r.interpolate(v, report)
+			continue
+		}
+		var block map[string]any
+		if err := v.Decode(&block); err != nil {
+			block = nil // the strict decoder reports it with a position
+		}
+		r.runTime = map[string]bool{}
+		for _, name := range kind.RunTimeNames(block) {
+			r.runTime[name] = true
+		}
+		r.interpolate(v, report)
+		r.runTime = nil
+	}
 }
 
 // interpolate expands references in every scalar value below n (keys are

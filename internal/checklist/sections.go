@@ -43,7 +43,7 @@ func (l *loader) sections(c *Checklist, nodes []yaml.Node, r *resolver) map[stri
 		for j := range ss.Items {
 			n := &ss.Items[j]
 			raw := copyNode(n)
-			r.interpolate(n, func(at *yaml.Node, col int, msg string) {
+			r.interpolateItem(n, func(at *yaml.Node, col int, msg string) {
 				if l.definitions {
 					return
 				}

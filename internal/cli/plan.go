@@ -91,6 +91,7 @@ type plannedItem struct {
 	Intrusive   bool   `json:"intrusive"`
 	Allowed     bool   `json:"allowed"`
 	Exclusive   bool   `json:"exclusive"`
+	Writes      bool   `json:"writes"` // the checklist allows it to change the target
 }
 
 func writePlan(io *cmdutil.IOStreams, format string, cl *checklist.Checklist, items []*checklist.Item, allow bool) error {
@@ -107,6 +108,7 @@ func writePlan(io *cmdutil.IOStreams, format string, cl *checklist.Checklist, it
 			p.Target = red.String(maskUserinfo(plan.Target))
 			p.Requests = plan.Requests * attempts
 			p.Connections = plan.Connections
+			p.Writes = plan.Writes
 		}
 		p.DurationMS = (time.Duration(attempts)*it.Timeout + time.Duration(it.Retries)*it.RetryDelay).Milliseconds()
 		if in, ok := it.Probe.(checks.Intrusive); ok && in.Intrusive() {
@@ -138,6 +140,9 @@ func writePlan(io *cmdutil.IOStreams, format string, cl *checklist.Checklist, it
 		}
 		if p.Exclusive {
 			note = append(note, "runs alone")
+		}
+		if p.Writes {
+			note = append(note, "writes (writes: true)")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Kind, p.Target, time.Duration(p.TimeoutMS*int64(time.Millisecond)), traffic, strings.Join(note, "; "))
 	}

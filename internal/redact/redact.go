@@ -30,6 +30,16 @@ var sensitiveHeaders = map[string]bool{
 type Redactor struct {
 	replacer *strings.Replacer
 	forms    []string // longest first
+	secrets  []string // as given to New, for With
+}
+
+// With returns a Redactor that also masks extra: secrets learned at run
+// time (a token a flow captured). r is unchanged.
+func (r *Redactor) With(extra ...string) *Redactor {
+	if len(extra) == 0 {
+		return r
+	}
+	return New(append(append([]string{}, r.secrets...), extra...))
 }
 
 // New returns a Redactor for the given secret values. Each secret of at
@@ -63,7 +73,7 @@ func New(secrets []string) *Redactor {
 	for _, f := range forms {
 		pairs = append(pairs, f, Mask)
 	}
-	return &Redactor{replacer: strings.NewReplacer(pairs...), forms: forms}
+	return &Redactor{replacer: strings.NewReplacer(pairs...), forms: forms, secrets: append([]string(nil), secrets...)}
 }
 
 // Forms is secret as it may appear in output: raw, URL-path and

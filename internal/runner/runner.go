@@ -102,6 +102,11 @@ type run struct {
 	cl       *checklist.Checklist
 	opts     Options
 	redactor *redact.Redactor
+	// learned are secrets probes found at run time (checks.AddSecret: a
+	// token a flow captured); redactWith is redactor plus them.
+	secretsMu  sync.Mutex
+	learned    map[string]bool
+	redactWith *redact.Redactor
 	// alone is held shared by every running probe and exclusively by an
 	// exclusive item: it waits for what runs and holds back the rest.
 	alone sync.RWMutex
@@ -401,8 +406,9 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, sem chan struct{},
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
 		status, reason, msg, obs := r.attempt(ctx, it)
-		res.Status, res.Reason, res.Message = status, reason, r.redactor.String(msg)
-		res.Observations = r.redactor.Map(obs)
+		red := r.currentRedactor()
+		res.Status, res.Reason, res.Message = status, reason, red.String(msg)
+		res.Observations = red.Map(obs)
 		if res.Observations == nil {
 			res.Observations = map[string]any{}
 		}
@@ -446,6 +452,7 @@ func (r *run) attempt(parent context.Context, it *checklist.Item) (status report
 	ctx, cancel := context.WithTimeout(parent, it.Timeout)
 	defer cancel()
 	ctx = checks.WithProgress(ctx, func(line string) { r.opts.Observer.ItemProgress(it.ID, line) })
+	ctx = checks.WithSecrets(ctx, r.learn)
 	defer func() {
 		if p := recover(); p != nil {
 			r.opts.Logger.Error("probe panicked", "item", it.ID, "kind", it.Kind, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -558,4 +565,36 @@ func keyObservations(kind string) []string {
 		}
 	}
 	return out
+}
+
+// learn adds a secret a probe found at run time; every result redacted
+// after it masks it too.
+func (r *run) learn(secret string) {
+	r.secretsMu.Lock()
+	defer r.secretsMu.Unlock()
+	if r.learned[secret] {
+		return
+	}
+	if r.learned == nil {
+		r.learned = map[string]bool{}
+	}
+	r.learned[secret] = true
+	r.redactWith = nil
+}
+
+// currentRedactor is the checklist's secrets plus those learned so far.
+func (r *run) currentRedactor() *redact.Redactor {
+	r.secretsMu.Lock()
+	defer r.secretsMu.Unlock()
+	if len(r.learned) == 0 {
+		return r.redactor
+	}
+	if r.redactWith == nil {
+		extra := make([]string, 0, len(r.learned))
+		for s := range r.learned {
+			extra = append(extra, s)
+		}
+		r.redactWith = r.redactor.With(extra...)
+	}
+	return r.redactWith
 }
