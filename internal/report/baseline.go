@@ -48,17 +48,29 @@ func (r *Report) ApplyBaseline(base *Report, source string) {
 }
 
 // Changes compares the numeric observations two runs of one item share,
-// one level of map nesting deep ("findings.critical").
+// one level of map nesting deep ("findings.critical"). A baseline read
+// from JSON holds durations as strings ("12.5ms"): such a string counts
+// where the current run has a number.
 func Changes(before, after map[string]any) map[string]Change {
-	out := map[string]Change{}
 	a := flatNumbers(after, "", 0, nil)
-	b := flatNumbers(before, "", 0, a)
+	b := flatNumbers(before, "", 0, func(name string) bool { _, ok := a[name]; return ok })
+	return pair(b, a)
+}
+
+// ChangesJSON compares two items both read back from JSON reports, where
+// every duration is a string: a string that parses as a duration on both
+// sides counts as one.
+func ChangesJSON(before, after map[string]any) map[string]Change {
+	all := func(string) bool { return true }
+	return pair(flatNumbers(before, "", 0, all), flatNumbers(after, "", 0, all))
+}
+
+func pair(b, a map[string]float64) map[string]Change {
+	out := map[string]Change{}
 	for name, av := range a {
-		bv, ok := b[name]
-		if !ok {
-			continue
+		if bv, ok := b[name]; ok {
+			out[name] = NewChange(bv, av)
 		}
-		out[name] = NewChange(bv, av)
 	}
 	return out
 }
@@ -86,16 +98,15 @@ func (c Change) String() string {
 
 func num(f float64) string { return fmt.Sprintf("%.4g", f) }
 
-// flatNumbers picks the numeric observations. like, when set, is the
-// current run's numbers: a baseline string counts only where the current
-// run has a number (a duration read back from JSON).
-func flatNumbers(obs map[string]any, prefix string, depth int, like map[string]float64) map[string]float64 {
+// flatNumbers picks the numeric observations; durationString says for
+// which names a string holding a duration counts too (nil: none).
+func flatNumbers(obs map[string]any, prefix string, depth int, durationString func(name string) bool) map[string]float64 {
 	out := map[string]float64{}
 	for k, v := range obs {
 		name := prefix + k
 		if m, ok := v.(map[string]any); ok {
 			if depth == 0 {
-				for kk, vv := range flatNumbers(m, name+".", 1, like) {
+				for kk, vv := range flatNumbers(m, name+".", 1, durationString) {
 					out[kk] = vv
 				}
 			}
@@ -105,11 +116,9 @@ func flatNumbers(obs map[string]any, prefix string, depth int, like map[string]f
 			out[name] = f
 			continue
 		}
-		if s, ok := v.(string); ok && like != nil {
-			if _, want := like[name]; want {
-				if d, err := time.ParseDuration(s); err == nil {
-					out[name] = float64(d) / float64(time.Millisecond)
-				}
+		if s, ok := v.(string); ok && durationString != nil && durationString(name) {
+			if d, err := time.ParseDuration(s); err == nil {
+				out[name] = float64(d) / float64(time.Millisecond)
 			}
 		}
 	}
