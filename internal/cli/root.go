@@ -69,6 +69,7 @@ wins over the environment, which wins over the file.`,
 		signoffcmd.NewCmdApprove(f, nil),
 		signoffcmd.NewCmdWaive(f, nil),
 		signoffcmd.NewCmdSignoffs(f, nil),
+		NewCmdDeploy(f, nil), NewCmdHistory(f), NewCmdDiff(f),
 	)
 	return root
 }

@@ -61,6 +61,10 @@ type Options struct {
 	// AllowIntrusive lets probes that send load or attack-like traffic
 	// (checks.Intrusive) run; otherwise they are skipped, non-blocking.
 	AllowIntrusive bool
+	// Baseline holds the observations of an earlier run by item id
+	// (--baseline, or a deployment's pre-deploy run): expressions read
+	// them as baseline.NAME.
+	Baseline map[string]map[string]any
 }
 
 // Clock is the runner's time: backoff between --wait rounds, retry delays,
