@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/readyctl/readyctl/checks"
+	"github.com/readyctl/readyctl/internal/expect"
 )
 
 // Options select how a checklist is interpolated.
@@ -263,9 +264,9 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 		}
 		var srcs []string
 		l.decode(v, &srcs, key.Value+".expect")
-		env := newExprEnv(kind.Observations)
+		env := expect.NewEnv(kind.Observations)
 		for j, src := range srcs {
-			e, err := compileIn(src, env)
+			e, err := env.Compile(src)
 			if err != nil {
 				l.errAt(v.Content[j], 0, fmt.Sprintf("expect[%d]: %v", j, err))
 				continue

@@ -9,6 +9,7 @@ import (
 
 	"github.com/readyctl/readyctl/checks/httpcheck"
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/expect"
 )
 
 const interp = `version: 1
@@ -136,7 +137,7 @@ func TestExpectationMessages(t *testing.T) {
 		`missing > 1`:                 `missing > 1: missing was nil`,
 		`all(result, # < 2)`:          `all(result, # < 2): result was [1 3]`,
 	} {
-		e, err := checklist.CompileExpectation(src, nil)
+		e, err := expect.Compile(src, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +149,7 @@ func TestExpectationMessages(t *testing.T) {
 			t.Errorf("%s: %v %q, want prefix %q", src, ok, msg, want)
 		}
 	}
-	e, _ := checklist.CompileExpectation(`status == 200`, nil)
+	e, _ := expect.Compile(`status == 200`, nil)
 	if ok, _, _ := e.Eval(context.Background(), map[string]any{"status": 200}); !ok {
 		t.Error("true expression failed")
 	}

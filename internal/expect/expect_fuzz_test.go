@@ -1,4 +1,4 @@
-package checklist_test
+package expect_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/readyctl/readyctl/checks"
-	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/expect"
 )
 
 // fuzzDecls are http-like observations: typed scalars and dynamic json.
@@ -43,7 +43,7 @@ func FuzzExpectation(f *testing.F) {
 		if len(src) > 512 {
 			return
 		}
-		e, err := checklist.CompileExpectation(src, fuzzDecls)
+		e, err := expect.Compile(src, fuzzDecls)
 		if err != nil {
 			return
 		}

@@ -1,4 +1,4 @@
-package checklist
+package expect
 
 // Suggest returns the candidate nearest to s by edit distance, or "" when
 // none is close enough to be a likely typo.
