@@ -14,6 +14,7 @@ import (
 	"github.com/readyctl/readyctl/internal/cli/signoffcmd"
 	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/deploy"
+	"github.com/readyctl/readyctl/internal/history"
 	"github.com/readyctl/readyctl/internal/redact"
 	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/runner"
@@ -33,6 +34,9 @@ type DeployOptions struct {
 	Rollback   string
 	Converge   time.Duration
 	Command    []string
+	// Measure runs the post-deploy phase once before COMMAND, as the
+	// baseline of the post-deploy run.
+	Measure bool
 }
 
 // NewCmdDeploy builds `readyctl deploy`.
@@ -106,6 +110,8 @@ COMMAND's process group, reports what was measured and exits 130.`,
 	fs.DurationVar(&opts.Interval, "interval", time.Second, "how often watched items are probed while COMMAND runs (the resolution of downtime)")
 	fs.StringVar(&opts.Rollback, "rollback", "", "shell command (run with /bin/sh -c) that rolls back, run when COMMAND fails or post-deploy is not ready")
 	fs.DurationVar(&opts.Converge, "converge", 5*time.Minute, "how long the post-deploy phase may take to become ready after COMMAND")
+	fs.BoolVar(&opts.Measure, "measure-baseline", true, "check the post-deploy phase once before COMMAND (not gating) so its items have a baseline to compare with")
+	fs.StringVar(&opts.Baseline, "baseline", "", "compare with this earlier JSON report instead of measuring before COMMAND")
 	addHistoryFlag(fs, &opts.History)
 	cmdutil.CommandLineOnly(fs, "force", "rollback")
 	return cmd
@@ -168,6 +174,16 @@ func deployRun(ctx context.Context, o *DeployOptions) error {
 	if err != nil {
 		return err
 	}
+	var fileBaseline *report.Report
+	if o.Baseline != "" {
+		if fileBaseline, err = history.Read(o.Baseline); err != nil {
+			return cmdutil.UsageErrorf("--baseline: %v", err)
+		}
+	}
+	source := "before the deploy"
+	if o.Baseline != "" {
+		source = o.Baseline
+	}
 	redactor := redact.New(cl.Secrets)
 	dopts := deploy.Options{
 		Post: func(ctx context.Context, baseline *report.Report, converge bool) *report.Report {
@@ -177,9 +193,10 @@ func deployRun(ctx context.Context, o *DeployOptions) error {
 			}
 			ro.Baseline = baselineOf(baseline)
 			rep := runner.Run(ctx, cl, ro)
-			rep.ApplyBaseline(baseline, o.PrePhase)
+			rep.ApplyBaseline(baseline, source)
 			return rep
 		},
+		Baseline: fileBaseline,
 		Force:    o.Force,
 		Command:  o.Command,
 		Display:  redactor.String(shellJoin(o.Command)),
@@ -190,6 +207,13 @@ func deployRun(ctx context.Context, o *DeployOptions) error {
 	}
 	if !o.SkipPre {
 		dopts.Pre = func(ctx context.Context) *report.Report { return runner.Run(ctx, cl, preOpts(ctx)) }
+	}
+	if o.Measure && fileBaseline == nil {
+		dopts.Measure = func(ctx context.Context) *report.Report {
+			ro := postOpts(ctx)
+			ro.Wait, ro.StableFor, ro.ReloadSignoffs = 0, 0, nil
+			return runner.Run(ctx, cl, ro)
+		}
 	}
 	if o.Rollback != "" {
 		dopts.Rollback = []string{"/bin/sh", "-c", o.Rollback}

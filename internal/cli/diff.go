@@ -92,4 +92,3 @@ func diffRun(o *DiffOptions) error {
 	_, err = fmt.Fprint(o.IO.Out, sb.String())
 	return err
 }
-

@@ -31,6 +31,14 @@ type Options struct {
 	// checks once.
 	Post  func(ctx context.Context, baseline *report.Report, converge bool) *report.Report
 	Force bool // deploy even if pre-deploy is not ready
+	// Measure runs the post-deploy phase once before COMMAND, without
+	// gating: its observations, with the pre-deploy run's, are the
+	// baseline of the post-deploy run (matched by item id), so that
+	// `p95 < baseline.p95 * 1.2` compares the same item before and after.
+	// nil: the pre-deploy run alone is the baseline.
+	Measure func(ctx context.Context) *report.Report
+	// Baseline, when set, is the baseline instead (deploy --baseline).
+	Baseline *report.Report
 
 	Command  []string // argv
 	Rollback []string // argv; nil = no rollback
@@ -92,6 +100,19 @@ func Run(ctx context.Context, o Options) *report.Report {
 		}
 	}
 
+	baseline := o.Baseline
+	if baseline == nil {
+		baseline = pre
+		if o.Measure != nil {
+			o.Logger.Info("measuring the post-deploy phase before deploying, as the baseline")
+			baseline = Merge(pre, o.Measure(ctx))
+		}
+	}
+	if ctx.Err() != nil {
+		d.Outcome, d.Reason = report.OutcomeInterrupted, "interrupted before the deploy command ran"
+		return finish(clock, o.Post(ctx, baseline, false), d)
+	}
+
 	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
 	w := NewWatcher(o.Interval, clock)
 	watching := make(chan struct{})
@@ -120,7 +141,7 @@ func Run(ctx context.Context, o Options) *report.Report {
 		d.Outcome = report.OutcomeInterrupted
 		reasons = append(reasons, "interrupted while the deploy command ran; it was sent SIGINT")
 		watched := stop()
-		final = o.Post(ctx, pre, false) // cancelled: every item says it was not run
+		final = o.Post(ctx, baseline, false) // cancelled: every item says it was not run
 		return finish(clock, final, measured(d, watched, o.Watch, strings.Join(reasons, "; ")))
 	case err != nil:
 		failed = true
@@ -131,7 +152,7 @@ func Run(ctx context.Context, o Options) *report.Report {
 	}
 	if !failed {
 		o.Logger.Info("deploy command done; waiting for the post-deploy phase", "duration", res.Duration.Round(time.Millisecond))
-		final = o.Post(ctx, pre, true)
+		final = o.Post(ctx, baseline, true)
 		if final.Verdict == report.Ready && !final.Interrupted {
 			c := clock.Now().Sub(cmdEnd).Milliseconds()
 			if end := final.StartedAt.Add(time.Duration(final.DurationMS) * time.Millisecond); !end.IsZero() {
@@ -149,7 +170,7 @@ func Run(ctx context.Context, o Options) *report.Report {
 		d.Outcome = report.OutcomeInterrupted
 		reasons = append(reasons, "interrupted after the deploy command")
 		if final == nil {
-			final = o.Post(ctx, pre, false)
+			final = o.Post(ctx, baseline, false)
 		}
 	case failed && len(o.Rollback) > 0:
 		o.Logger.Warn("rolling back", "why", strings.Join(reasons, "; "))
@@ -172,7 +193,7 @@ func Run(ctx context.Context, o Options) *report.Report {
 			reasons = append(reasons, "rolled back")
 		}
 		// The rollback's verdict is the run's: the system as it is now.
-		final = o.Post(ctx, pre, ctx.Err() == nil)
+		final = o.Post(ctx, baseline, ctx.Err() == nil)
 		if final.Verdict == report.Ready {
 			reasons = append(reasons, "post-deploy phase ready after the rollback")
 		} else {
@@ -182,7 +203,7 @@ func Run(ctx context.Context, o Options) *report.Report {
 		if final == nil {
 			// The command failed: show the system as it is, without
 			// waiting for a convergence nothing will bring.
-			final = o.Post(ctx, pre, false)
+			final = o.Post(ctx, baseline, false)
 			d.Outcome = report.OutcomeFailed
 		} else {
 			d.Outcome = report.OutcomeNotConverged
@@ -193,6 +214,37 @@ func Run(ctx context.Context, o Options) *report.Report {
 	}
 	watched := stop()
 	return finish(clock, final, measured(d, watched, o.Watch, strings.Join(reasons, "; ")))
+}
+
+// Merge is one baseline from several runs of disjoint phases: for each
+// item, the first run that measured it (did not skip it).
+func Merge(runs ...*report.Report) *report.Report {
+	var out *report.Report
+	for _, r := range runs {
+		if r == nil {
+			continue
+		}
+		if out == nil {
+			cp := *r
+			cp.Items = append([]report.Item(nil), r.Items...)
+			out = &cp
+			continue
+		}
+		index := map[string]int{}
+		for i, it := range out.Items {
+			index[it.ID] = i
+		}
+		for _, it := range r.Items {
+			i, ok := index[it.ID]
+			switch {
+			case !ok:
+				out.Items = append(out.Items, it)
+			case out.Items[i].Status == report.Skip && it.Status != report.Skip:
+				out.Items[i] = it
+			}
+		}
+	}
+	return out
 }
 
 // measured folds the watch into the record.

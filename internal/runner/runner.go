@@ -18,6 +18,7 @@ import (
 
 	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/expect"
 	"github.com/readyctl/readyctl/internal/redact"
 	"github.com/readyctl/readyctl/internal/report"
 )
@@ -440,7 +441,10 @@ func (r *run) attempt(parent context.Context, it *checklist.Item) (status report
 	case err == nil:
 		var failed []string
 		for i, e := range it.Expect {
-			ok, m, evalErr := e.Eval(ctx, obs)
+			ok, m, evalErr := e.EvalWith(ctx, obs, r.opts.Baseline[it.ID])
+			if errors.Is(evalErr, expect.ErrNoBaseline) {
+				return report.Error, checks.ReasonNoBaseline, fmt.Sprintf("expect[%d] %s", i, m), obs
+			}
 			if evalErr != nil {
 				// Evaluation is bounded by the attempt's deadline like
 				// the probe: a runaway expression is cut off, not waited for.
