@@ -29,15 +29,15 @@ func (r *Report) ApplyBaseline(base *Report, source string) {
 	r.Baseline = &BaselineInfo{Source: source, StartedAt: base.StartedAt}
 	before := make(map[string]map[string]any, len(base.Items))
 	for _, it := range base.Items {
-		if it.Status == Skip {
-			continue // not measured in the baseline
+		if it.Status == Skip || it.Status == Error {
+			continue // not measured, or not measured fully, in the baseline
 		}
 		before[it.ID] = it.Observations
 	}
 	for i := range r.Items {
 		it := &r.Items[i]
 		b, ok := before[it.ID]
-		if !ok || it.Status == Skip {
+		if !ok || it.Status == Skip || it.Status == Error {
 			continue
 		}
 		ch := Changes(b, it.Observations)
@@ -88,15 +88,36 @@ func NewChange(before, after float64) Change {
 	return c
 }
 
-// String is "120ms → 150ms (+25.0%)" in the observation's own unit.
-func (c Change) String() string {
+// String is "1.2 → 1.5 (+25.0%)".
+func (c Change) String() string { return c.text(false) }
+
+// text is String, with the values as durations when they are (they are
+// kept in milliseconds).
+func (c Change) text(duration bool) string {
+	num := func(f float64) string {
+		if duration {
+			return time.Duration(f * float64(time.Millisecond)).Round(time.Microsecond).String()
+		}
+		return fmt.Sprintf("%.4g", f)
+	}
 	if c.New {
 		return fmt.Sprintf("%s → %s (was 0)", num(c.Before), num(c.After))
 	}
 	return fmt.Sprintf("%s → %s (%+.1f%%)", num(c.Before), num(c.After), c.Percent)
 }
 
-func num(f float64) string { return fmt.Sprintf("%.4g", f) }
+// isDuration says whether an item's observation (dotted path) is a duration.
+func isDuration(it Item, name string) bool {
+	v, ok := lookupPath(it.Observations, name)
+	if _, d := v.(time.Duration); ok && d {
+		return true
+	}
+	if s, isStr := v.(string); ok && isStr {
+		_, err := time.ParseDuration(s) // a report read back from JSON
+		return err == nil
+	}
+	return false
+}
 
 // flatNumbers picks the numeric observations; durationString says for
 // which names a string holding a duration counts too (nil: none).
@@ -198,7 +219,7 @@ func changeLine(it Item) string {
 	})
 	parts := make([]string, 0, len(names))
 	for _, n := range names {
-		parts = append(parts, n+" "+it.Changes[n].String())
+		parts = append(parts, n+" "+it.Changes[n].text(isDuration(it, n)))
 	}
 	return strings.Join(parts, ", ")
 }

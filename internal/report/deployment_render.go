@@ -65,8 +65,13 @@ func deploymentLines(r *Report) []string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	items := map[string]Item{}
+	for _, it := range r.Items {
+		items[it.ID] = it
+	}
 	for _, k := range keys {
-		add("performance: %s %s", k, d.PerformanceChange[k].String())
+		id, obs, _ := strings.Cut(k, ".")
+		add("performance: %s %s", k, d.PerformanceChange[k].text(isDuration(items[id], obs)))
 	}
 	if d.UserImpact != nil {
 		add("user impact: %.4g", *d.UserImpact)
