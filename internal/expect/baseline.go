@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"time"
 
@@ -166,6 +167,89 @@ func asFloat(v any) (float64, bool) {
 		return float64(x), true
 	case float64:
 		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
+	}
+	return 0, false
+}
+
+const scaleName = "__scale"
+
+// scalePatcher makes a duration times or divided by a number a duration
+// (`baseline.p95 * 1.2`, `latency / 2`): expr-lang would make it a float
+// of nanoseconds, which no longer compares with a duration.
+type scalePatcher struct{}
+
+func isNumber(t reflect.Type) bool {
+	if t == nil || t == durationType {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func (scalePatcher) Visit(n *ast.Node) {
+	b, ok := (*n).(*ast.BinaryNode)
+	if !ok || (b.Operator != "*" && b.Operator != "/") {
+		return
+	}
+	l, r := b.Left.Type(), b.Right.Type()
+	switch {
+	case l == durationType && isNumber(r):
+	case b.Operator == "*" && isNumber(l) && r == durationType:
+	default:
+		return
+	}
+	ast.Patch(n, &ast.CallNode{
+		Callee:    &ast.IdentifierNode{Value: scaleName},
+		Arguments: []ast.Node{b.Left, b.Right, &ast.StringNode{Value: b.Operator}},
+	})
+}
+
+func scale(args ...any) (any, error) {
+	d, f := args[0], args[1]
+	if _, ok := f.(time.Duration); ok {
+		d, f = f, d
+	}
+	dur, ok := d.(time.Duration)
+	k, ok2 := asNumber(f)
+	if !ok || !ok2 {
+		return nil, fmt.Errorf("cannot scale %v by %v", args[0], args[1])
+	}
+	var out float64
+	switch args[2] {
+	case "/":
+		if k == 0 {
+			return nil, errors.New("division of a duration by zero")
+		}
+		out = float64(dur) / k
+	default:
+		out = float64(dur) * k
+	}
+	if math.IsNaN(out) || math.Abs(out) > math.MaxInt64 {
+		return nil, errors.New("duration out of range")
+	}
+	return time.Duration(out), nil
+}
+
+func asNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
 	}
 	return 0, false
 }

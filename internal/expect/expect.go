@@ -187,6 +187,7 @@ func functions() []expr.Option {
 	return []expr.Option{
 		expr.Function(tickName, tick, new(func(*evalState) bool)),
 		expr.Function(addName, boundedAdd, new(func(*evalState, any, any) any)),
+		expr.Function(scaleName, scale, new(func(any, any, string) time.Duration)),
 		expr.Function("join", boundedJoin,
 			new(func([]any, string) string), new(func([]any) string),
 			new(func([]string, string) string), new(func([]string) string)),
@@ -274,7 +275,7 @@ func compileIn(src string, env *exprEnv) (*Expectation, error) {
 	if reserved != "" {
 		return nil, fmt.Errorf("unknown name %q", reserved)
 	}
-	prog, err := env.compile(src, expr.AsBool(), expr.Patch(tickPatcher{}), expr.Patch(addPatcher{}))
+	prog, err := env.compile(src, expr.AsBool(), expr.Patch(tickPatcher{}), expr.Patch(addPatcher{}), expr.Patch(scalePatcher{}))
 	if err != nil {
 		return nil, env.explain(tree.Node, err)
 	}
