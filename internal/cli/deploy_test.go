@@ -366,4 +366,3 @@ func TestDeployBaselineSlowerVersion(t *testing.T) {
 		t.Errorf("outcome %q", rep.Deployment.Outcome)
 	}
 }
-
