@@ -42,7 +42,7 @@ func baselineOf(rep *report.Report) map[string]map[string]any {
 	}
 	out := make(map[string]map[string]any, len(rep.Items))
 	for _, it := range rep.Items {
-		if it.Status != report.Skip {
+		if it.Measured() {
 			out[it.ID] = it.Observations
 		}
 	}
@@ -88,8 +88,8 @@ with a warning on stderr.`,
 }
 
 func historyRun(_ context.Context, o *HistoryOptions) error {
-	entries, err := history.List(o.Dir, func(path string, err error) {
-		fmt.Fprintf(o.IO.ErrOut, "readyctl: skipping %s: %v\n", path, err)
+	entries, err := history.List(o.Dir, func(_ string, err error) {
+		fmt.Fprintf(o.IO.ErrOut, "readyctl: skipping: %v\n", err) // err names the file
 	})
 	if err != nil {
 		return err

@@ -2,7 +2,9 @@ package report
 
 import (
 	"encoding/json"
+
 	"fmt"
+	"github.com/readyctl/readyctl/checks"
 	"math"
 	"sort"
 	"strings"
@@ -29,15 +31,15 @@ func (r *Report) ApplyBaseline(base *Report, source string) {
 	r.Baseline = &BaselineInfo{Source: source, StartedAt: base.StartedAt}
 	before := make(map[string]map[string]any, len(base.Items))
 	for _, it := range base.Items {
-		if it.Status == Skip || it.Status == Error {
-			continue // not measured, or not measured fully, in the baseline
+		if !it.Measured() {
+			continue
 		}
 		before[it.ID] = it.Observations
 	}
 	for i := range r.Items {
 		it := &r.Items[i]
 		b, ok := before[it.ID]
-		if !ok || it.Status == Skip || it.Status == Error {
+		if !ok || !it.Measured() {
 			continue
 		}
 		ch := Changes(b, it.Observations)
@@ -45,6 +47,20 @@ func (r *Report) ApplyBaseline(base *Report, source string) {
 			it.Changes = ch
 		}
 	}
+}
+
+// Measured says whether an item's observations are a measurement worth
+// comparing: it ran, and did not stop short with an error. An expectation
+// that had no baseline to compare with (no_baseline) stopped nothing: the
+// probe measured everything, so such a run can be the next one's baseline.
+func (it Item) Measured() bool {
+	switch it.Status {
+	case Skip:
+		return false
+	case Error:
+		return it.Reason == checks.ReasonNoBaseline
+	}
+	return true
 }
 
 // Changes compares the numeric observations two runs of one item share,
