@@ -37,6 +37,8 @@ type DeployOptions struct {
 	// Measure runs the post-deploy phase once before COMMAND, as the
 	// baseline of the post-deploy run.
 	Measure bool
+	// UserImpact is the item whose value is the user impact.
+	UserImpact string
 }
 
 // NewCmdDeploy builds `readyctl deploy`.
@@ -112,6 +114,7 @@ COMMAND's process group, reports what was measured and exits 130.`,
 	fs.DurationVar(&opts.Converge, "converge", 5*time.Minute, "how long the post-deploy phase may take to become ready after COMMAND")
 	fs.BoolVar(&opts.Measure, "measure-baseline", true, "check the post-deploy phase once before COMMAND (not gating) so its items have a baseline to compare with")
 	fs.StringVar(&opts.Baseline, "baseline", "", "compare with this earlier JSON report instead of measuring before COMMAND")
+	fs.StringVar(&opts.UserImpact, "user-impact", "", "post-deploy item whose value observation (e.g. a prometheus query of failed requests) is recorded as the user impact")
 	addHistoryFlag(fs, &opts.History)
 	cmdutil.CommandLineOnly(fs, "force", "rollback")
 	return cmd
@@ -142,6 +145,13 @@ func deployRun(ctx context.Context, o *DeployOptions) error {
 		if err := checkSelection(cl, ro); err != nil {
 			return err
 		}
+	}
+	if o.UserImpact != "" && !slices.ContainsFunc(cl.Items(), func(it *checklist.Item) bool { return it.ID == o.UserImpact }) {
+		var ids []string
+		for _, it := range cl.Items() {
+			ids = append(ids, it.ID)
+		}
+		return unknown("item", "items", o.UserImpact, ids)
 	}
 	targets, err := o.watchTargets(cl)
 	if err != nil {
@@ -196,14 +206,15 @@ func deployRun(ctx context.Context, o *DeployOptions) error {
 			rep.ApplyBaseline(baseline, source)
 			return rep
 		},
-		Baseline: fileBaseline,
-		Force:    o.Force,
-		Command:  o.Command,
-		Display:  redactor.String(shellJoin(o.Command)),
-		Watch:    targets,
-		Interval: o.Interval,
-		Output:   o.IO.ErrOut,
-		Logger:   logger,
+		Baseline:   fileBaseline,
+		Force:      o.Force,
+		UserImpact: o.UserImpact,
+		Command:    o.Command,
+		Display:    redactor.String(shellJoin(o.Command)),
+		Watch:      targets,
+		Interval:   o.Interval,
+		Output:     o.IO.ErrOut,
+		Logger:     logger,
 	}
 	if !o.SkipPre {
 		dopts.Pre = func(ctx context.Context) *report.Report { return runner.Run(ctx, cl, preOpts(ctx)) }

@@ -48,6 +48,9 @@ type Options struct {
 
 	Watch    []Target
 	Interval time.Duration
+	// UserImpact names the item whose `value` observation (a Prometheus
+	// query such as the share of failed requests) is the user impact.
+	UserImpact string
 
 	Clock  Clock
 	Output io.Writer // the commands' output (readyctl's stderr)
@@ -89,11 +92,11 @@ func Run(ctx context.Context, o Options) *report.Report {
 		switch {
 		case pre.Interrupted || ctx.Err() != nil:
 			d.Outcome, d.Reason = report.OutcomeInterrupted, "interrupted during the pre-deploy phase; the command was not run"
-			return finish(clock, pre, d)
+			return finish(o, pre, d)
 		case pre.Verdict != report.Ready && !o.Force:
 			d.Outcome = report.OutcomeStopped
 			d.Reason = "pre-deploy phase not ready (" + blockers(pre) + "); the command was not run (--force deploys anyway)"
-			return finish(clock, pre, d)
+			return finish(o, pre, d)
 		case pre.Verdict != report.Ready:
 			o.Logger.Warn("pre-deploy phase not ready; deploying anyway (--force)", "blocking", blockers(pre))
 			reasons = append(reasons, "deployed with --force although pre-deploy was not ready ("+blockers(pre)+")")
@@ -110,7 +113,7 @@ func Run(ctx context.Context, o Options) *report.Report {
 	}
 	if ctx.Err() != nil {
 		d.Outcome, d.Reason = report.OutcomeInterrupted, "interrupted before the deploy command ran"
-		return finish(clock, o.Post(ctx, baseline, false), d)
+		return finish(o, o.Post(ctx, baseline, false), d)
 	}
 
 	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
@@ -142,7 +145,7 @@ func Run(ctx context.Context, o Options) *report.Report {
 		reasons = append(reasons, "interrupted while the deploy command ran; it was sent SIGINT")
 		watched := stop()
 		final = o.Post(ctx, baseline, false) // cancelled: every item says it was not run
-		return finish(clock, final, measured(d, watched, o.Watch, strings.Join(reasons, "; ")))
+		return finish(o, final, measured(d, watched, o.Watch, strings.Join(reasons, "; ")))
 	case err != nil:
 		failed = true
 		reasons = append(reasons, fmt.Sprintf("the deploy command could not be run: %v", err))
@@ -213,7 +216,7 @@ func Run(ctx context.Context, o Options) *report.Report {
 		d.Outcome = report.OutcomeDeployed
 	}
 	watched := stop()
-	return finish(clock, final, measured(d, watched, o.Watch, strings.Join(reasons, "; ")))
+	return finish(o, final, measured(d, watched, o.Watch, strings.Join(reasons, "; ")))
 }
 
 // Merge is one baseline from several runs of disjoint phases: for each
@@ -264,8 +267,15 @@ func measured(d *report.Deployment, w Result, targets []Target, reason string) *
 }
 
 // finish completes the record from the final report and attaches it.
-func finish(clock Clock, final *report.Report, d *report.Deployment) *report.Report {
-	d.FinishedAt = clock.Now().UTC()
+func finish(o Options, final *report.Report, d *report.Deployment) *report.Report {
+	d.FinishedAt = o.Clock.Now().UTC()
+	for _, it := range final.Items {
+		if it.ID == o.UserImpact && it.Measured() {
+			if v, ok := report.Number(it.Observations["value"]); ok {
+				d.UserImpact = &v
+			}
+		}
+	}
 	d.Issues = report.Issues{}
 	for _, it := range final.Items {
 		if it.Status != report.Fail && it.Status != report.Error {

@@ -177,3 +177,17 @@ func TestRunCommandSIGKILLAfterGrace(t *testing.T) {
 		t.Errorf("exit code %d, want SIGKILL's 137", res.ExitCode)
 	}
 }
+
+func TestUserImpactFromTheNamedItem(t *testing.T) {
+	r := Run(context.Background(), Options{
+		Post: func(context.Context, *report.Report, bool) *report.Report {
+			it := passing("failed-requests")
+			it.Observations["value"] = 0.02
+			return rep(report.Ready, it)
+		},
+		Command: []string{"true"}, Interval: 10 * time.Millisecond, UserImpact: "failed-requests",
+	})
+	if u := r.Deployment.UserImpact; u == nil || *u != 0.02 {
+		t.Fatalf("user impact %v", u)
+	}
+}
