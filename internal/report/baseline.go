@@ -199,13 +199,20 @@ func Number(v any) (float64, bool) {
 }
 
 // PerformanceChange is the change of the key observations (checks.
-// Observation.Key: a load test's p95 and rps, a probe's latency) of every
-// item that has one, keyed "ITEM.OBS".
+// Observation.Key) that measure performance: durations and rates (a load
+// test's p95, rps and error_rate, a probe's latency), not codes and counts
+// (an HTTP status); keyed "ITEM.OBS".
 func (r *Report) PerformanceChange() map[string]Change {
 	out := map[string]Change{}
 	for _, it := range r.Items {
 		for _, k := range it.Key {
-			if c, ok := it.Changes[k]; ok {
+			c, ok := it.Changes[k]
+			if !ok {
+				continue
+			}
+			v, _ := lookupPath(it.Observations, k)
+			switch v.(type) {
+			case time.Duration, float64, float32:
 				out[it.ID+"."+k] = c
 			}
 		}
