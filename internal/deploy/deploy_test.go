@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -165,12 +166,17 @@ func TestRunCommandExitCodes(t *testing.T) {
 // TestRunCommandSIGKILLAfterGrace: a command that ignores SIGINT is killed
 // after the grace period, children included.
 func TestRunCommandSIGKILLAfterGrace(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out bytes.Buffer
+	// Interrupt only once the trap is set: before, SIGINT would end sh.
+	out := &notifyWriter{want: "trapped", seen: make(chan struct{})}
+	go func() {
+		<-out.seen
+		cancel()
+	}()
 	start := time.Now()
-	res, err := RunCommand(ctx, []string{"sh", "-c", "trap '' INT; sleep 30 & wait"}, &out, 200*time.Millisecond, nil)
-	if err == nil || time.Since(start) > 5*time.Second {
+	res, err := RunCommand(ctx, []string{"sh", "-c", "trap '' INT; echo trapped; sleep 30 & wait"}, out, 200*time.Millisecond, nil)
+	if err == nil || time.Since(start) > 10*time.Second {
 		t.Fatalf("res %+v err %v after %s", res, err, time.Since(start))
 	}
 	if res.ExitCode != 128+9 {
@@ -178,16 +184,21 @@ func TestRunCommandSIGKILLAfterGrace(t *testing.T) {
 	}
 }
 
-func TestUserImpactFromTheNamedItem(t *testing.T) {
-	r := Run(context.Background(), Options{
-		Post: func(context.Context, *report.Report, bool) *report.Report {
-			it := passing("failed-requests")
-			it.Observations["value"] = 0.02
-			return rep(report.Ready, it)
-		},
-		Command: []string{"true"}, Interval: 10 * time.Millisecond, UserImpact: "failed-requests",
-	})
-	if u := r.Deployment.UserImpact; u == nil || *u != 0.02 {
-		t.Fatalf("user impact %v", u)
+// notifyWriter closes seen once want has been written.
+type notifyWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *notifyWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
 	}
+	return len(p), nil
 }
