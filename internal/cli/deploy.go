@@ -15,6 +15,7 @@ import (
 	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/deploy"
 	"github.com/readyctl/readyctl/internal/history"
+	"github.com/readyctl/readyctl/internal/metricsexport"
 	"github.com/readyctl/readyctl/internal/redact"
 	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/runner"
@@ -230,7 +231,7 @@ func deployRun(ctx context.Context, o *DeployOptions) error {
 		dopts.Rollback = []string{"/bin/sh", "-c", o.Rollback}
 	}
 	rep := deploy.Run(ctx, dopts)
-	return finishRun(&o.CheckOptions, rep, logger)
+	return finishRun(ctx, &o.CheckOptions, rep, logger)
 }
 
 // watchTargets are the items probed while COMMAND runs: cheap, repeatable
@@ -282,7 +283,7 @@ func shellJoin(argv []string) string {
 
 // finishRun delivers a finished report, keeps it in the history and turns
 // it into the run's error (exit code), like check does.
-func finishRun(o *CheckOptions, rep *report.Report, logger interface{ Error(string, ...any) }) error {
+func finishRun(ctx context.Context, o *CheckOptions, rep *report.Report, logger interface{ Error(string, ...any) }) error {
 	if err := deliver(o, rep); err != nil {
 		if rep.Interrupted {
 			fmt.Fprintf(o.IO.ErrOut, "readyctl: %v\n", err)
@@ -291,6 +292,12 @@ func finishRun(o *CheckOptions, rep *report.Report, logger interface{ Error(stri
 		return err
 	}
 	saveHistory(o, rep, logger)
+	if o.Pushgateway != "" {
+		// As in check: a dashboard that misses one run changes no verdict.
+		if err := metricsexport.Push(context.WithoutCancel(ctx), o.Pushgateway, report.MetricsRun(rep)); err != nil {
+			logger.Error("pushing metrics failed; the verdict stands", "err", err)
+		}
+	}
 	switch {
 	case rep.Interrupted:
 		return cmdutil.ErrInterrupted
