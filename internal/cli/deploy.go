@@ -117,6 +117,9 @@ COMMAND's process group, reports what was measured and exits 130.`,
 	fs.StringVar(&opts.Baseline, "baseline", "", "compare with this earlier JSON report instead of measuring before COMMAND")
 	fs.StringVar(&opts.UserImpact, "user-impact", "", "post-deploy item whose value observation (e.g. a prometheus query of failed requests) is recorded as the user impact")
 	addHistoryFlag(fs, &opts.History)
+	// deploy runs its phases itself; --phase and --wait are refused.
+	_ = fs.MarkHidden("phase")
+	_ = fs.MarkHidden("wait")
 	cmdutil.CommandLineOnly(fs, "force", "rollback")
 	return cmd
 }
