@@ -210,8 +210,11 @@ func TestDeployMeasuresDowntime(t *testing.T) {
 	if truth < 1400*time.Millisecond || truth > 2*time.Second {
 		t.Fatalf("the server was down %s; the script should have stopped it for about 1.5s", truth)
 	}
-	if diff := (measured - truth).Abs(); diff > interval {
-		t.Errorf("measured downtime %s is %s from the real %s: more than one interval (%s)", measured, diff, truth, interval)
+	// One interval of sampling, plus the probe's own latency: a sample is
+	// stamped when it starts, and on a loaded machine a connect can come
+	// tens of milliseconds after that.
+	if diff := (measured - truth).Abs(); diff > interval+50*time.Millisecond {
+		t.Errorf("measured downtime %s is %s from the real %s: more than one interval (%s) plus probe latency", measured, diff, truth, interval)
 	}
 	if dur := time.Duration(d.DurationMS) * time.Millisecond; dur < 1500*time.Millisecond || dur > 2500*time.Millisecond || dur > elapsed {
 		t.Errorf("duration %s: the script sleeps 1.5s (whole run %s)", dur, elapsed)
