@@ -188,7 +188,9 @@ func item(t *testing.T, items []report.Item, id string) report.Item {
 func TestDeployMeasuresDowntime(t *testing.T) {
 	srv := startFlip(t)
 	cl := writeFile(t, "c.yaml", deployChecklist)
-	deploySh := srv.script(t, "deploy.sh", "echo deploying v2\ntouch down\nsleep 1.5\necho v2 > version\nrm down")
+	// The sampler starts with the command: stopping the service half an
+	// interval in puts the truth between two samples, not just after one.
+	deploySh := srv.script(t, "deploy.sh", "echo deploying v2\nsleep 0.05\ntouch down\nsleep 1.5\necho v2 > version\nrm down")
 	const interval = 100 * time.Millisecond
 	prom := filepath.Join(t.TempDir(), "run.prom")
 	md := filepath.Join(t.TempDir(), "run.md")
@@ -207,6 +209,13 @@ func TestDeployMeasuresDowntime(t *testing.T) {
 	truth := srv.downtime()
 	measured := time.Duration(d.DowntimeMS) * time.Millisecond
 	t.Logf("downtime: measured %s, real %s; duration %s", measured, truth, time.Duration(d.DurationMS)*time.Millisecond)
+	srv.mu.Lock()
+	for _, w := range srv.windows {
+		for _, o := range d.Outages {
+			t.Logf("outage starts %s after the server went down, ends %s after it came back", o.Start.Sub(w[0]), o.End.Sub(w[1]))
+		}
+	}
+	srv.mu.Unlock()
 	if truth < 1400*time.Millisecond || truth > 2*time.Second {
 		t.Fatalf("the server was down %s; the script should have stopped it for about 1.5s", truth)
 	}
@@ -216,8 +225,8 @@ func TestDeployMeasuresDowntime(t *testing.T) {
 	if diff := (measured - truth).Abs(); diff > interval+50*time.Millisecond {
 		t.Errorf("measured downtime %s is %s from the real %s: more than one interval (%s) plus probe latency", measured, diff, truth, interval)
 	}
-	if dur := time.Duration(d.DurationMS) * time.Millisecond; dur < 1500*time.Millisecond || dur > 2500*time.Millisecond || dur > elapsed {
-		t.Errorf("duration %s: the script sleeps 1.5s (whole run %s)", dur, elapsed)
+	if dur := time.Duration(d.DurationMS) * time.Millisecond; dur < 1550*time.Millisecond || dur > 2500*time.Millisecond || dur > elapsed {
+		t.Errorf("duration %s: the script sleeps 1.55s (whole run %s)", dur, elapsed)
 	}
 	if d.Outcome != report.OutcomeDeployed || rep.Verdict != report.Ready || d.RolledBack || d.ConvergedMS == nil {
 		t.Errorf("outcome %q verdict %q rolled_back %v converged %v: want deployed, ready, not rolled back, converged", d.Outcome, rep.Verdict, d.RolledBack, d.ConvergedMS)
