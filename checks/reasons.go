@@ -33,6 +33,9 @@ const (
 
 	// Passed, but not continuously for --stable-for by the end of --wait.
 	ReasonUnstable = "unstable"
+	// ReasonNoBaseline: an expectation compares with baseline.NAME and
+	// the baseline run has no such value (or there is no baseline).
+	ReasonNoBaseline = "no_baseline"
 
 	// Sign-offs.
 	ReasonSignoffMissing      = "signoff_missing"

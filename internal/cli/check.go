@@ -15,6 +15,7 @@ import (
 	"github.com/readyctl/readyctl/internal/checklist"
 	"github.com/readyctl/readyctl/internal/cli/signoffcmd"
 	"github.com/readyctl/readyctl/internal/cmdutil"
+	"github.com/readyctl/readyctl/internal/history"
 	"github.com/readyctl/readyctl/internal/metricsexport"
 	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/runner"
@@ -53,9 +54,14 @@ type CheckOptions struct {
 	// AllowIntrusive runs load, rate-limit bursts and injection canaries
 	// whatever the checklist's intrusive_environments says.
 	AllowIntrusive bool
+	// History is the directory each run's JSON report is kept in ("" = none).
+	History string
+	// Baseline is an earlier JSON report to compare with (--baseline).
+	Baseline string
 
 	outputSpecs []string
 	signoffs    runner.Signoffs // set by checkRun; nil = no sign-offs (demo)
+	baseline    *report.Report  // read from Baseline by checkRun
 }
 
 // Output is one -o FORMAT=PATH.
@@ -126,6 +132,8 @@ to $GITHUB_STEP_SUMMARY. --ci none turns that off.`,
 	opts.ChecklistOptions.AddFlags(cmd.Flags())
 	opts.addRunFlags(cmd.Flags())
 	cmd.Flags().StringVar(&opts.Release, "release", "", "the release this run checks (default: the git commit checked out beside the checklist); approvals count only for their release")
+	addHistoryFlag(cmd.Flags(), &opts.History)
+	cmd.Flags().StringVar(&opts.Baseline, "baseline", "", "an earlier JSON report: expect: can use baseline.NAME, and the report shows how each number moved (items matched by id)")
 	return cmd
 }
 
@@ -193,6 +201,11 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 	if err := checkSelection(cl, o.runnerOptions()); err != nil {
 		return err
 	}
+	if o.Baseline != "" {
+		if o.baseline, err = history.Read(o.Baseline); err != nil {
+			return cmdutil.UsageErrorf("--baseline: %v", err)
+		}
+	}
 	o.Release = signoffcmd.RunRelease(ctx, cl, o.Release, o.SignoffDir)
 	if o.signoffs, err = signoffcmd.OpenSignoffs(ctx, cl, o.checkSignoffs()); err != nil {
 		return err
@@ -213,7 +226,9 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 	ropts.Observer, ropts.Logger = observer, logger
 	ropts.ReloadSignoffs = reloadSignoffs(o, cl)
 	ropts.AllowIntrusive = o.AllowIntrusive || cl.IntrusiveAllowed()
+	ropts.Baseline = baselineOf(o.baseline)
 	rep := runner.Run(ctx, cl, ropts)
+	rep.ApplyBaseline(o.baseline, o.Baseline)
 	if stopper, ok := observer.(interface{ Stop() }); ok {
 		stopper.Stop() // clear the progress line before the report
 	}
@@ -227,6 +242,7 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 		}
 		return err
 	}
+	saveHistory(o, rep, logger)
 	if o.Pushgateway != "" {
 		// A dashboard that misses one run must not change the verdict. An
 		// interrupted run still pushes what it measured (Push bounds itself).

@@ -73,6 +73,7 @@ wins over the environment, which wins over the file.`,
 		signoffcmd.NewCmdApprove(f, nil),
 		signoffcmd.NewCmdWaive(f, nil),
 		signoffcmd.NewCmdSignoffs(f, nil),
+		NewCmdDeploy(f, nil), NewCmdHistory(f), NewCmdDiff(f),
 	)
 	finishRoot(root, f) // last: --version as `version`, completion of every command's flags
 	return root

@@ -60,6 +60,10 @@ type Expectation struct {
 	// operands are the observation paths the expression reads, each with
 	// its own small program, so a failure can say what it saw.
 	operands []operand
+	// usesBaseline: the expression reads baseline; baselineNames are the
+	// NAMEs of the baseline.NAME it reads.
+	usesBaseline  bool
+	baselineNames []string
 }
 
 type operand struct {
@@ -156,8 +160,13 @@ func newExprEnv(decls []checks.Observation) *exprEnv {
 		}
 		return m
 	}
-	for k, v := range build("") {
+	top := build("")
+	for k, v := range top {
 		e.typed[k] = v
+	}
+	if _, taken := e.decls[BaselineName]; !taken {
+		// baseline.NAME is typed like NAME (see BaselineName).
+		e.typed[BaselineName] = top
 	}
 	return e
 }
@@ -180,6 +189,7 @@ func functions() []expr.Option {
 		expr.Function(addName, boundedAdd, new(func(*evalState, any, any) any)),
 		expr.Function("match_group", matchGroup,
 			new(func(string, string) any), new(func(string, string, int) any)),
+		expr.Function(scaleName, scale, new(func(any, any, string) time.Duration)),
 		expr.Function("join", boundedJoin,
 			new(func([]any, string) string), new(func([]any) string),
 			new(func([]string, string) string), new(func([]string) string)),
@@ -267,11 +277,16 @@ func compileIn(src string, env *exprEnv) (*Expectation, error) {
 	if reserved != "" {
 		return nil, fmt.Errorf("unknown name %q", reserved)
 	}
-	prog, err := env.compile(src, expr.AsBool(), expr.Patch(tickPatcher{}), expr.Patch(addPatcher{}))
+	prog, err := env.compile(src, expr.AsBool(), expr.Patch(tickPatcher{}), expr.Patch(addPatcher{}), expr.Patch(scalePatcher{}))
 	if err != nil {
 		return nil, env.explain(tree.Node, err)
 	}
 	e := &Expectation{Source: src, program: prog, env: env}
+	if _, taken := env.decls[BaselineName]; !taken {
+		names, all := baselineNames(tree.Node)
+		e.baselineNames = names
+		e.usesBaseline = all || len(names) > 0
+	}
 	for _, p := range operandPaths(tree.Node) {
 		op, err := env.compile(p.path)
 		if err != nil {

@@ -55,6 +55,8 @@ type Run struct {
 	Counts map[string]int
 	// Items in checklist order.
 	Items []Item
+	// Deployment is set for runs of readyctl deploy.
+	Deployment *Deployment
 }
 
 // Item is one checklist item's result.
@@ -149,6 +151,11 @@ func newRegistry(run Run, constLabels prometheus.Labels) (*prometheus.Registry, 
 	sort.Strings(extra)
 	for _, s := range extra {
 		items.WithLabelValues(s).Set(float64(counts[s]))
+	}
+	if run.Deployment != nil {
+		if err := registerDeployment(reg, run.Deployment, constLabels); err != nil {
+			return nil, err
+		}
 	}
 	return reg, nil
 }

@@ -90,6 +90,9 @@ func (r *Report) Blocking() []Blocker {
 			out = append(out, Blocker{Reason: checks.ReasonSignoffMissing, Message: "a required approval is missing"})
 		}
 	}
+	if b := r.deploymentBlocker(); b != nil {
+		out = append(out, *b)
+	}
 	if r.Interrupted {
 		out = append(out, Blocker{Reason: checks.ReasonInterrupted, Message: "the run was interrupted"})
 	}

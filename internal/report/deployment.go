@@ -30,6 +30,18 @@ type Deployment struct {
 	UserImpact        *float64          `json:"user_impact,omitempty"`
 	// Reason says in words why the deployment rolled back or stopped.
 	Reason string `json:"reason,omitempty"`
+
+	// Outcome is one of the Outcome* values (an extension of the record
+	// agreed between helpers).
+	Outcome string `json:"outcome,omitempty"`
+	// Watched lists the items probed while COMMAND ran, and IntervalMS
+	// how often: outage times are exact to within one interval.
+	Watched    []string `json:"watched,omitempty"`
+	IntervalMS int64    `json:"interval_ms,omitempty"`
+	// Probes and ProbeFailures count the watch's samples: the error count
+	// of the deployment window.
+	Probes        int `json:"probes,omitempty"`
+	ProbeFailures int `json:"probe_failures,omitempty"`
 }
 
 // Outage is one window in which a watched item failed: from its first
@@ -54,4 +66,47 @@ type Change struct {
 	Before  float64 `json:"before"`
 	After   float64 `json:"after"`
 	Percent float64 `json:"percent"`
+	// New is set when Before is 0 and After is not: no percentage exists.
+	New bool `json:"new,omitempty"`
+}
+
+// Outcomes of a deployment: what happened, decided once by the deploy
+// package. Anything but OutcomeDeployed blocks the verdict (see Blocking):
+// a deployment that was stopped, failed or rolled back is never READY,
+// whatever the checklist says about the system afterwards.
+const (
+	OutcomeDeployed     = "deployed"      // COMMAND exited 0 and post-deploy converged
+	OutcomeStopped      = "stopped"       // pre-deploy not ready: COMMAND not run
+	OutcomeFailed       = "failed"        // COMMAND failed, no rollback given
+	OutcomeNotConverged = "not_converged" // post-deploy never ready, no rollback given
+	OutcomeRolledBack   = "rolled_back"   // --rollback ran
+	OutcomeInterrupted  = "interrupted"   // Ctrl-C
+)
+
+// BlockDeployment is the reason of the blocker a deployment that did not
+// succeed adds.
+const BlockDeployment = "deployment"
+
+// SetDeployment attaches the record of a deployment and settles the
+// verdict again: it now also depends on the deployment's outcome.
+func (r *Report) SetDeployment(d *Deployment) {
+	r.Deployment = d
+	r.Verdict = NotReady
+	if len(r.Blocking()) == 0 {
+		r.Verdict = Ready
+	}
+}
+
+// deploymentBlocker is the run-level blocker of a deployment that did not
+// succeed, or nil.
+func (r *Report) deploymentBlocker() *Blocker {
+	d := r.Deployment
+	if d == nil || d.Outcome == "" || d.Outcome == OutcomeDeployed || d.Outcome == OutcomeInterrupted {
+		return nil
+	}
+	msg := d.Reason
+	if msg == "" {
+		msg = "the deployment " + d.Outcome
+	}
+	return &Blocker{Reason: BlockDeployment, Message: "deployment " + d.Outcome + ": " + msg}
 }

@@ -89,7 +89,7 @@ func renderJUnit(w io.Writer, r *Report, _ Options) error {
 			{"checklist.sha256", r.Checklist.SHA256},
 			{"environment", r.Environment},
 			{"verdict", r.Verdict},
-		}, extra...)
+		}, append(deploymentProperties(r), extra...)...)
 	}
 	add := func(suite junitSuite) {
 		all.Tests += suite.Tests

@@ -63,6 +63,9 @@ func renderMarkdown(w io.Writer, r *Report, _ Options) error {
 			if problem(it.Status) && !blocked.items[it.ID] {
 				status += " (" + it.Severity + ", not blocking)"
 			}
+			if ch := changeLine(it); ch != "" {
+				detail = strings.TrimPrefix(detail+"; change: "+ch, "; ")
+			}
 			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", symbols[it.Status], mdCodeSafe(it.ID), mdEscape(it.Title), status, mdEscape(detail))
 		}
 	}
@@ -81,6 +84,12 @@ func renderMarkdown(w io.Writer, r *Report, _ Options) error {
 				state += ": " + so.Reason
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(so.Type), mdEscape(role), mdEscape(so.Item), mdEscape(so.Name), date, mdEscape(state))
+		}
+	}
+	if lines := deploymentLines(r); len(lines) > 0 {
+		b.WriteString("\n### Deployment\n\n")
+		for _, l := range lines {
+			fmt.Fprintf(&b, "- %s\n", mdEscape(l))
 		}
 	}
 	if len(blockers) > 0 {

@@ -53,6 +53,9 @@ type Report struct {
 	Release string `json:"release,omitempty"`
 	// Deployment is the record of a `readyctl deploy` run; nil otherwise.
 	Deployment *Deployment `json:"deployment,omitempty"`
+	// Baseline is the earlier run this one was compared with (--baseline,
+	// or the pre-deploy phase of a deployment); nil otherwise.
+	Baseline *BaselineInfo `json:"baseline,omitempty"`
 
 	// approvalsUnmet is set by Finish when the sign-off layer said a
 	// run-level requirement is unmet without a Required row explaining it.
@@ -122,6 +125,9 @@ type Item struct {
 	// contract: a report read back has no checklist to point into.
 	File string `json:"-"`
 	Line int    `json:"-"`
+	// Changes is how each numeric observation moved against the baseline
+	// run's item of the same id (durations in milliseconds).
+	Changes map[string]Change `json:"changes,omitempty"`
 }
 
 // Signoff is one person's attestation, approval or waiver as it stands in

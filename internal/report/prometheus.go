@@ -2,6 +2,7 @@ package report
 
 import (
 	"io"
+	"strings"
 	"time"
 
 	"github.com/readyctl/readyctl/internal/metricsexport"
@@ -31,5 +32,30 @@ func MetricsRun(r *Report) metricsexport.Run {
 			Duration: time.Duration(it.DurationMS) * time.Millisecond,
 		})
 	}
+	run.Deployment = deploymentMetrics(r)
 	return run
+}
+
+func deploymentMetrics(r *Report) *metricsexport.Deployment {
+	d := r.Deployment
+	if d == nil {
+		return nil
+	}
+	m := &metricsexport.Deployment{
+		Duration: time.Duration(d.DurationMS) * time.Millisecond, Downtime: time.Duration(d.DowntimeMS) * time.Millisecond,
+		RollbackDuration: time.Duration(d.RollbackDurationMS) * time.Millisecond,
+		Outages:          len(d.Outages), RolledBack: d.RolledBack,
+		Succeeded: d.Outcome == OutcomeDeployed && r.Verdict == Ready,
+		Issues:    map[string]int{"critical": d.Issues.Critical, "warning": d.Issues.Warning, "info": d.Issues.Info},
+	}
+	if d.ConvergedMS != nil {
+		c := time.Duration(*d.ConvergedMS) * time.Millisecond
+		m.Converged = &c
+	}
+	for k, c := range d.PerformanceChange {
+		// Item ids have no dots; an observation may ("findings.critical").
+		item, obs, _ := strings.Cut(k, ".")
+		m.PerformanceChange = append(m.PerformanceChange, metricsexport.PerformanceChange{Item: item, Observation: obs, Percent: c.Percent})
+	}
+	return m
 }

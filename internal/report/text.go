@@ -104,6 +104,9 @@ func renderText(w io.Writer, r *Report, o Options) error {
 			}
 			fmt.Fprintf(&b, "  %s %-*s  %s  %s\n", p.paint(colour, symbols[it.Status]), idWidth, termSafe(it.ID), title, p.paint(ansiDim, dur))
 			if it.Status == Pass && !o.Verbose {
+				if ch := changeLine(it); ch != "" {
+					fmt.Fprintf(&b, "      %s\n", p.paint(ansiDim, "change: "+termSafe(ch)))
+				}
 				continue
 			}
 			detail := string(it.Status)
@@ -130,12 +133,21 @@ func renderText(w io.Writer, r *Report, o Options) error {
 			if kv := keyObservations(it.Observations, max, it.Key...); len(kv) > 0 {
 				fmt.Fprintf(&b, "      %s\n", p.paint(ansiDim, termSafe(strings.Join(kv, " "))))
 			}
+			if ch := changeLine(it); ch != "" {
+				fmt.Fprintf(&b, "      %s\n", p.paint(ansiDim, "change: "+termSafe(ch)))
+			}
 		}
 	}
 	if len(r.Signoffs) > 0 {
 		fmt.Fprintf(&b, "\n%s\n", p.paint(ansiBold, "Sign-offs"))
 		for _, s := range r.Signoffs {
 			fmt.Fprintf(&b, "  %s\n", signoffLine(s))
+		}
+	}
+	if lines := deploymentLines(r); len(lines) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", p.paint(ansiBold, "Deployment"))
+		for _, l := range lines {
+			fmt.Fprintf(&b, "  %s\n", termSafe(l))
 		}
 	}
 	if len(blockers) > 0 {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/checklist"
+	"github.com/readyctl/readyctl/internal/expect"
 	"github.com/readyctl/readyctl/internal/redact"
 	"github.com/readyctl/readyctl/internal/report"
 )
@@ -61,6 +62,10 @@ type Options struct {
 	// AllowIntrusive lets probes that send load or attack-like traffic
 	// (checks.Intrusive) run; otherwise they are skipped, non-blocking.
 	AllowIntrusive bool
+	// Baseline holds the observations of an earlier run by item id
+	// (--baseline, or a deployment's pre-deploy run): expressions read
+	// them as baseline.NAME.
+	Baseline map[string]map[string]any
 }
 
 // Clock is the runner's time: backoff between --wait rounds, retry delays,
@@ -468,7 +473,10 @@ func (r *run) attempt(parent context.Context, it *checklist.Item) (status report
 	case err == nil:
 		var failed []string
 		for i, e := range it.Expect {
-			ok, m, evalErr := e.Eval(ctx, obs)
+			ok, m, evalErr := e.EvalWith(ctx, obs, r.opts.Baseline[it.ID])
+			if errors.Is(evalErr, expect.ErrNoBaseline) {
+				return report.Error, checks.ReasonNoBaseline, fmt.Sprintf("expect[%d] %s", i, m), obs
+			}
 			if evalErr != nil {
 				// Evaluation is bounded by the attempt's deadline like
 				// the probe: a runaway expression is cut off, not waited for.
