@@ -295,6 +295,7 @@ func newHTMLDeployment(d *Deployment) *htmlDeployment {
 			h.Rows = append(h.Rows, htmlKV{k, v})
 		}
 	}
+	add("Outcome", d.Outcome)
 	add("Started", stamp(d.StartedAt))
 	add("Finished", stamp(d.FinishedAt))
 	add("Command", d.Command)
@@ -335,9 +336,13 @@ func newHTMLDeployment(d *Deployment) *htmlDeployment {
 	sort.Strings(keys)
 	for _, k := range keys {
 		ch := d.PerformanceChange[k]
+		percent := fmt.Sprintf("%+.1f%%", ch.Percent)
+		if ch.New {
+			percent = "new" // from zero: no percentage means anything
+		}
 		h.Performance = append(h.Performance, htmlChange{
 			Key: k, Before: fmt.Sprintf("%.4g", ch.Before), After: fmt.Sprintf("%.4g", ch.After),
-			Percent: fmt.Sprintf("%+.1f%%", ch.Percent),
+			Percent: percent,
 		})
 	}
 	return h
