@@ -136,7 +136,7 @@ var scaleSizes = []struct{ items, concurrency int }{{1000, 100}, {10000, 500}}
 // scaleSetup starts the server and writes the checklist; it returns the
 // checklist's path, the JSON report's path, the flags after -f PATH and
 // the ideal wall time.
-func scaleSetup(b *testing.B, items, concurrency int) (path, out string, args []string, ideal time.Duration) {
+func scaleSetup(b testing.TB, items, concurrency int) (path, out string, args []string, ideal time.Duration) {
 	addr := benchServer(b)
 	dir := b.TempDir()
 	path = filepath.Join(dir, "checklist.yaml")
@@ -169,7 +169,7 @@ func checkAllPassed(b *testing.B, path string, n int) {
 
 // benchServer answers every request after benchDelay, on loopback, until
 // the benchmark ends.
-func benchServer(b *testing.B) string {
+func benchServer(b testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
