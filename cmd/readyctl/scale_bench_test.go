@@ -31,6 +31,7 @@ const benchDelay = 50 * time.Millisecond
 //	go test ./cmd/readyctl -run '^$' -bench 'Check/items=1000' -benchtime 5x \
 //	  -cpuprofile cpu.out -memprofile mem.out
 //
+// (with READYCTL_BENCH_ADDR, see benchServer, for profiles of readyctl alone).
 // BenchmarkCheckProcess measures the same as whole processes: max RSS.
 func BenchmarkCheck(b *testing.B) {
 	for _, size := range scaleSizes {
@@ -168,8 +169,13 @@ func checkAllPassed(b *testing.B, path string, n int) {
 }
 
 // benchServer answers every request after benchDelay, on loopback, until
-// the benchmark ends.
+// the benchmark ends. READYCTL_BENCH_ADDR names a server already running
+// instead (internal/tools/benchserver -delay 50ms), which keeps the
+// server's work out of profiles.
 func benchServer(b testing.TB) string {
+	if addr := os.Getenv("READYCTL_BENCH_ADDR"); addr != "" {
+		return addr
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
