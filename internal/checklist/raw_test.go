@@ -6,7 +6,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-
 // Each item's Raw is its node in Doc (one copy of the document as
 // written, not two), still uninterpolated; an item reached through an
 // alias keeps a copy of its own.
