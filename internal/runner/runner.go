@@ -340,6 +340,12 @@ func (r *run) round(ctx context.Context, items []*checklist.Item, todo []int, re
 			mu.Lock()
 			results[i] = res
 			finished[i] = r.opts.Clock.Now()
+			mu.Unlock()
+			// An observer hears of an item before any of its dependents
+			// starts.
+			r.opts.Observer.Finished(res)
+			close(done[it.ID])
+			mu.Lock()
 			for _, j := range dependents[i] {
 				if waiting[j]--; waiting[j] == 0 {
 					queue <- j
@@ -349,8 +355,6 @@ func (r *run) round(ctx context.Context, items []*checklist.Item, todo []int, re
 				close(queue)
 			}
 			mu.Unlock()
-			close(done[it.ID])
-			r.opts.Observer.Finished(res)
 		}
 	}
 	var wg sync.WaitGroup
