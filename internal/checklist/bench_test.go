@@ -41,3 +41,21 @@ func BenchmarkParse500(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseHTTP10000 loads the checklist of scripts/bench-scale.sh:
+// 10,000 plain http items, the target through a variable (issue 16).
+func BenchmarkParseHTTP10000(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("version: 1\nname: scale\nvars:\n  target: http://127.0.0.1:8080\nsections:\n  - id: scale\n    title: Scale\n    items:\n")
+	for i := 1; i <= 10000; i++ {
+		fmt.Fprintf(&sb, "      - id: item-%d\n        http: {url: \"${target}/item/%d\"}\n", i, i)
+	}
+	data := []byte(sb.String())
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := checklist.Parse("scale.yaml", data, checklist.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

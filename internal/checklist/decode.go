@@ -173,7 +173,7 @@ func decodeStruct(n *yaml.Node, v reflect.Value, path string) []fieldError {
 	if n.Kind != yaml.MappingNode {
 		return []fieldError{{n, prefix(path) + "expected a mapping of fields, got " + describe(n)}}
 	}
-	fields := structFields(v)
+	prepareStruct(v)
 	var errs []fieldError
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -183,7 +183,7 @@ func decodeStruct(n *yaml.Node, v reflect.Value, path string) []fieldError {
 			continue
 		}
 		seen[k.Value] = k
-		f, ok := fields[k.Value]
+		f, ok := structField(v, k.Value)
 		if !ok {
 			msg := fmt.Sprintf("%sunknown field %q", prefix(path), k.Value)
 			if s := Suggest(k.Value, FieldNames(v.Type())); s != "" {

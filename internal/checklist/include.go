@@ -306,7 +306,11 @@ func (l *loader) loadSections(root *source, c *Checklist, r *resolver) map[strin
 				l.errAt(n, 0, fmt.Sprintf("duplicate section id %q (first used at %s)", n.Value, prev.at))
 			}
 		}
-		ids := l.sections(c, src.spec.Sections, r)
+		var doc *yaml.Node // the root's copy; an included file's items are copied each
+		if src == root {
+			doc = c.Doc
+		}
+		ids := l.sections(c, doc, src.spec.Sections, r)
 		names := keys(ids)
 		for _, id := range names {
 			n := ids[id]

@@ -398,3 +398,32 @@ func TestIncludeEntriesBounded(t *testing.T) {
 	}
 	wantErr(t, err, fmt.Sprintf(`include "missing-256.yaml": more than %d include entries in the checklist and its includes`, checklist.MaxIncludes))
 }
+
+// An included file's item at the same line and column as a root item must
+// keep its own raw definition: sign-off digests are taken from Raw, and an
+// approval of one item must never cover another.
+func TestIncludedItemRawIsItsOwn(t *testing.T) {
+	body := func(id, port string) string {
+		return "sections:\n  - id: s-" + id + "\n    items:\n      - id: " + id + "\n        tcp: {address: \"127.0.0.1:" + port + "\"}\n"
+	}
+	dir := tree(t, map[string]string{
+		// The same layout in both files: the item sits at 5:9 in each.
+		"root.yaml": "version: 1\ninclude: [part.yaml]\n" + body("root-item", "1"),
+		"part.yaml": "version: 1\n\n" + body("part-item", "2"),
+	})
+	cl, err := load(t, dir, checklist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range cl.Items() {
+		id := ""
+		for k := 0; k+1 < len(it.Raw.Content); k += 2 {
+			if it.Raw.Content[k].Value == "id" {
+				id = it.Raw.Content[k+1].Value
+			}
+		}
+		if id != it.ID {
+			t.Errorf("item %q (%s:%d) has the raw definition of %q", it.ID, it.File, it.Line, id)
+		}
+	}
+}

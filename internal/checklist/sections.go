@@ -16,8 +16,11 @@ type sectionSpec struct {
 }
 
 // sections loads every section and its items, interpolating each item
-// with r, and returns the id node of every item by id.
-func (l *loader) sections(c *Checklist, nodes []yaml.Node, r *resolver) map[string]*yaml.Node {
+// with r, and returns the id node of every item by id. doc is the
+// uninterpolated copy of the document the sections are from, or nil: an
+// included file's items are copied one by one (positions alone cannot tell
+// its items from the root file's, and Raw must be the item's own).
+func (l *loader) sections(c *Checklist, doc *yaml.Node, nodes []yaml.Node, r *resolver) map[string]*yaml.Node {
 	ids := map[string]*yaml.Node{}
 	sectionIDs := map[string]bool{}
 	for i := range nodes {
@@ -42,7 +45,7 @@ func (l *loader) sections(c *Checklist, nodes []yaml.Node, r *resolver) map[stri
 		sec := &Section{ID: ss.ID, Title: title, Phase: ss.Phase, MinPassRate: ss.MinPassRate}
 		for j := range ss.Items {
 			n := &ss.Items[j]
-			raw := copyNode(n)
+			raw := rawItem(doc, i, j, n)
 			r.interpolateItem(n, func(at *yaml.Node, col int, msg string) {
 				if l.definitions {
 					return
@@ -59,4 +62,35 @@ func (l *loader) sections(c *Checklist, nodes []yaml.Node, r *resolver) map[stri
 		c.Sections = append(c.Sections, sec)
 	}
 	return ids
+}
+
+// rawItem is item n, item j of section i, as written. It is the node of
+// doc, the copy of the document taken before interpolation, when that is
+// reached without crossing an alias; a second deep copy of every item was
+// half of what a loaded checklist of 10,000 items kept (issue 16).
+func rawItem(doc *yaml.Node, i, j int, n *yaml.Node) *yaml.Node {
+	if d := docItem(doc, i, j); d != nil && d.Line == n.Line && d.Column == n.Column {
+		return d
+	}
+	return copyNode(n)
+}
+
+// docItem is item j of section i in doc, or nil when the path to it
+// crosses an alias or is not the shape a checklist has.
+func docItem(doc *yaml.Node, i, j int) *yaml.Node {
+	if doc == nil || len(doc.Content) == 0 {
+		return nil
+	}
+	secs := valueNode(doc.Content[0], "sections")
+	if secs == nil || secs.Kind != yaml.SequenceNode || i >= len(secs.Content) {
+		return nil
+	}
+	items := valueNode(secs.Content[i], "items")
+	if items == nil || items.Kind != yaml.SequenceNode || j >= len(items.Content) {
+		return nil
+	}
+	if it := items.Content[j]; it.Kind == yaml.MappingNode {
+		return it
+	}
+	return nil
 }

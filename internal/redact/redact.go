@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -224,15 +225,18 @@ func (r *Redactor) Value(v any) any {
 // order so that two keys masked to the same text keep both entries, with
 // the same suffixes on every run.
 func (r *Redactor) mapOf(n int, each func(yield func(string, any))) map[string]any {
-	keys := make([]string, 0, n)
-	vals := make(map[string]any, n)
-	each(func(k string, v any) {
-		keys = append(keys, k)
-		vals[k] = v
-	})
-	sort.Strings(keys)
+	// Pairs in a slice, not a second map: this runs for every item's
+	// observations (issue 16), and a map's keys are unique already.
+	type pair struct {
+		k string
+		v any
+	}
+	pairs := make([]pair, 0, n)
+	each(func(k string, v any) { pairs = append(pairs, pair{k, v}) })
+	slices.SortFunc(pairs, func(a, b pair) int { return strings.Compare(a.k, b.k) })
 	out := make(map[string]any, n)
-	for _, k := range keys {
+	for _, p := range pairs {
+		k := p.k
 		mk := r.String(k)
 		for i := 2; ; i++ {
 			if _, taken := out[mk]; !taken {
@@ -244,7 +248,7 @@ func (r *Redactor) mapOf(n int, each func(yield func(string, any))) map[string]a
 			out[mk] = Mask
 			continue
 		}
-		out[mk] = r.Value(vals[k])
+		out[mk] = r.Value(p.v)
 	}
 	return out
 }

@@ -1,27 +1,72 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 )
 
 func init() { Register("json", renderJSON) }
 
+// itemsNull is how the top-level "items" key renders when Items is nil,
+// at the indentation of a top-level key: JSON strings hold no raw line
+// break, so this text can only be that key.
+const itemsNull = "\n  \"items\": null"
+
+// renderJSON writes the report as one indented JSON object. Items are
+// encoded one at a time into the stream, each with its observations made
+// plain on the way: a report of 10,000 items is never held whole in
+// memory as text (twice, compact and indented) nor as a plain copy (issue
+// 16). The bytes are exactly those of encoding the whole report with
+// json.Encoder (SetEscapeHTML(false), SetIndent("", "  ")).
 func renderJSON(w io.Writer, r *Report, _ Options) error {
 	out := *r
-	out.Items = make([]Item, len(r.Items))
-	for i, it := range r.Items {
-		it.Observations = PlainObservations(it.Observations)
-		out.Items[i] = it
-	}
+	out.Items = nil
 	if out.Sections == nil {
 		out.Sections = []Section{}
 	}
 	if out.Signoffs == nil {
 		out.Signoffs = []Signoff{}
 	}
-	enc := json.NewEncoder(w)
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	before, after, ok := bytes.Cut(head.Bytes(), []byte(itemsNull))
+	if !ok {
+		return errors.New("json report: items key not found (report model changed?)")
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(before)
+	bw.WriteString("\n  \"items\": [")
+	var compact, indented bytes.Buffer
+	item := json.NewEncoder(&compact)
+	item.SetEscapeHTML(false)
+	for i, it := range r.Items {
+		it.Observations = PlainObservations(it.Observations)
+		compact.Reset()
+		if err := item.Encode(it); err != nil {
+			return err
+		}
+		indented.Reset()
+		if err := json.Indent(&indented, bytes.TrimSuffix(compact.Bytes(), []byte("\n")), "    ", "  "); err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(indented.Bytes())
+	}
+	if len(r.Items) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteByte(']')
+	bw.Write(after)
+	return bw.Flush()
 }
