@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"sync"
 
+	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/checks/httpcheck"
 )
 
@@ -21,7 +21,7 @@ import (
 func fill(p *httpcheck.Probe, lookup func(name string) (string, error), raw func(name string) (any, bool)) error {
 	var firstErr error
 	sub := func(s string) string {
-		out, err := expand(s, lookup)
+		out, err := checks.ExpandReferences(s, lookup)
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
@@ -39,7 +39,7 @@ func fill(p *httpcheck.Probe, lookup func(name string) (string, error), raw func
 	}
 	if p.JSON != nil {
 		p.JSON = walkJSON(p.JSON, func(s string) any {
-			if refs := references(s); len(refs) == 1 && s == "${"+refs[0]+"}" && raw != nil {
+			if refs := checks.References(s); len(refs) == 1 && s == "${"+refs[0]+"}" && raw != nil {
 				if v, ok := raw(refs[0]); ok {
 					return v
 				}
@@ -55,7 +55,7 @@ func fill(p *httpcheck.Probe, lookup func(name string) (string, error), raw func
 func uses(p *httpcheck.Probe) map[string][]string {
 	out := map[string][]string{}
 	add := func(field, s string) {
-		if refs := references(s); len(refs) > 0 {
+		if refs := checks.References(s); len(refs) > 0 {
 			out[field] = append(out[field], refs...)
 		}
 	}
@@ -97,61 +97,6 @@ func walkJSON(v any, f func(string) any) any {
 		return l
 	}
 	return v
-}
-
-// references lists the ${NAME} references in s, in order; $${ is an
-// escaped, literal ${.
-func references(s string) []string {
-	var out []string
-	for i := 0; i < len(s); {
-		if strings.HasPrefix(s[i:], "$${") {
-			i += 3
-			continue
-		}
-		if !strings.HasPrefix(s[i:], "${") {
-			i++
-			continue
-		}
-		end := strings.IndexByte(s[i:], '}')
-		if end < 0 {
-			break
-		}
-		out = append(out, s[i+2:i+end])
-		i += end + 1
-	}
-	return out
-}
-
-// expand replaces references in s with lookup's values; $${ becomes ${.
-func expand(s string, lookup func(name string) (string, error)) (string, error) {
-	if !strings.Contains(s, "${") {
-		return s, nil
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		if strings.HasPrefix(s[i:], "$${") {
-			b.WriteString("${")
-			i += 3
-			continue
-		}
-		if !strings.HasPrefix(s[i:], "${") {
-			b.WriteByte(s[i])
-			i++
-			continue
-		}
-		end := strings.IndexByte(s[i:], '}')
-		if end < 0 {
-			b.WriteString(s[i:])
-			break
-		}
-		v, err := lookup(s[i+2 : i+end])
-		if err != nil {
-			return "", err
-		}
-		b.WriteString(v)
-		i += end + 1
-	}
-	return b.String(), nil
 }
 
 // runID is the same for every flow of one readyctl process: a run.

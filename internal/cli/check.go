@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -232,6 +233,13 @@ func runChecklist(ctx context.Context, o *CheckOptions, cl *checklist.Checklist)
 	if stopper, ok := observer.(interface{ Stop() }); ok {
 		stopper.Stop() // clear the progress line before the report
 	}
+	return finishRun(ctx, o, rep, logger)
+}
+
+// finishRun delivers a finished report (stdout, -o files, CI output),
+// keeps it in the history, pushes its metrics and turns it into the run's
+// error, which exit.go maps to the exit code: check and deploy end alike.
+func finishRun(ctx context.Context, o *CheckOptions, rep *report.Report, logger *slog.Logger) error {
 	err := deliver(o, rep)
 	writeCI(o, rep, logger)
 	if err != nil {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/deploy"
 	"github.com/readyctl/readyctl/internal/history"
-	"github.com/readyctl/readyctl/internal/metricsexport"
 	"github.com/readyctl/readyctl/internal/redact"
 	"github.com/readyctl/readyctl/internal/report"
 	"github.com/readyctl/readyctl/internal/runner"
@@ -282,30 +280,4 @@ func shellJoin(argv []string) string {
 		parts[i] = a
 	}
 	return strings.Join(parts, " ")
-}
-
-// finishRun delivers a finished report, keeps it in the history and turns
-// it into the run's error (exit code), like check does.
-func finishRun(ctx context.Context, o *CheckOptions, rep *report.Report, logger interface{ Error(string, ...any) }) error {
-	if err := deliver(o, rep); err != nil {
-		if rep.Interrupted {
-			fmt.Fprintf(o.IO.ErrOut, "readyctl: %v\n", err)
-			return cmdutil.ErrInterrupted
-		}
-		return err
-	}
-	saveHistory(o, rep, logger)
-	if o.Pushgateway != "" {
-		// As in check: a dashboard that misses one run changes no verdict.
-		if err := metricsexport.Push(context.WithoutCancel(ctx), o.Pushgateway, report.MetricsRun(rep)); err != nil {
-			logger.Error("pushing metrics failed; the verdict stands", "err", err)
-		}
-	}
-	switch {
-	case rep.Interrupted:
-		return cmdutil.ErrInterrupted
-	case rep.Verdict != report.Ready:
-		return cmdutil.ErrNotReady
-	}
-	return nil
 }

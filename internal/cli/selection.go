@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/checklist"
 	"github.com/readyctl/readyctl/internal/cmdutil"
 	"github.com/readyctl/readyctl/internal/runner"
@@ -185,7 +186,10 @@ func checklistVars(doc *yaml.Node) map[string]bool {
 	var walk func(n *yaml.Node)
 	walk = func(n *yaml.Node) {
 		if n.Kind == yaml.ScalarNode {
-			for _, ref := range references(n.Value) {
+			for _, ref := range checks.References(n.Value) {
+				if strings.HasPrefix(ref, "env:") {
+					continue
+				}
 				known[ref] = true
 			}
 		}
@@ -195,28 +199,4 @@ func checklistVars(doc *yaml.Node) map[string]bool {
 	}
 	walk(root)
 	return known
-}
-
-// references are the ${name} in s (not ${env:...}, not $${...}).
-func references(s string) []string {
-	var out []string
-	for i := 0; i < len(s); {
-		if strings.HasPrefix(s[i:], "$${") {
-			i += 3
-			continue
-		}
-		if !strings.HasPrefix(s[i:], "${") {
-			i++
-			continue
-		}
-		end := strings.IndexByte(s[i:], '}')
-		if end < 0 {
-			break
-		}
-		if ref := s[i+2 : i+end]; !strings.HasPrefix(ref, "env:") {
-			out = append(out, ref)
-		}
-		i += end + 1
-	}
-	return out
 }
