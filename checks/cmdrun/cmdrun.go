@@ -109,18 +109,30 @@ func Run(ctx context.Context, s *Spec) (*Result, error) {
 	// it up as well, the command is done.
 	killGroup(cmd.Process.Pid)
 	res := &Result{ExitCode: 0, Stdout: stdout.buf.Bytes(), Stderr: stderr.buf.Bytes(), Truncated: stdout.dropped+stderr.dropped > 0, Duration: time.Since(start)}
+	code, err := ExitCode(waitErr)
+	res.ExitCode = code
+	if err != nil {
+		return res, fmt.Errorf("wait for %s: %w", argv[0], err)
+	}
+	return res, nil
+}
+
+// ExitCode is the exit code of a command from the error its Wait
+// returned: 0 for nil, the process's code, or 128+N for death by signal N
+// (as a shell reports it). An error that is not an exit status (the
+// command could not be waited for) is returned.
+func ExitCode(waitErr error) (int, error) {
 	var exitErr *exec.ExitError
 	switch {
 	case waitErr == nil, errors.Is(waitErr, exec.ErrWaitDelay):
+		return 0, nil
 	case errors.As(waitErr, &exitErr):
-		res.ExitCode = exitErr.ExitCode()
 		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			res.ExitCode = 128 + int(ws.Signal())
+			return 128 + int(ws.Signal()), nil
 		}
-	default:
-		return res, fmt.Errorf("wait for %s: %w", argv[0], waitErr)
+		return exitErr.ExitCode(), nil
 	}
-	return res, nil
+	return 0, waitErr
 }
 
 func killGroup(pid int) {

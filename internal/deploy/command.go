@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"syscall"
 	"time"
+
+	"github.com/readyctl/readyctl/checks/cmdrun"
 )
 
 // Grace is how long a command has, after readyctl was interrupted and
@@ -67,16 +69,10 @@ func RunCommand(ctx context.Context, argv []string, out io.Writer, grace time.Du
 		}
 	}
 	res := CommandResult{Started: true, Duration: clock.Now().Sub(start)}
-	var exitErr *exec.ExitError
-	switch {
-	case waitErr == nil, errors.Is(waitErr, exec.ErrWaitDelay):
-	case errors.As(waitErr, &exitErr):
-		res.ExitCode = exitErr.ExitCode()
-		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			res.ExitCode = 128 + int(ws.Signal())
-		}
-	default:
-		return res, fmt.Errorf("wait for %s: %w", argv[0], waitErr)
+	code, err := cmdrun.ExitCode(waitErr)
+	res.ExitCode = code
+	if err != nil {
+		return res, fmt.Errorf("wait for %s: %w", argv[0], err)
 	}
 	if interrupted {
 		return res, fmt.Errorf("%s: %w", argv[0], ctx.Err())
