@@ -261,7 +261,8 @@ func NewEnv(decls []checks.Observation) *Env { return &Env{newExprEnv(decls)} }
 // Compile is Compile over the environment e.
 func (e *Env) Compile(src string) (*Expectation, error) { return compileIn(src, e.env) }
 
-func compileIn(src string, env *exprEnv) (*Expectation, error) {
+// parse parses src, refusing the names readyctl's own helpers use.
+func parse(src string) (*parser.Tree, error) {
 	tree, err := parser.Parse(src)
 	if err != nil {
 		return nil, fmt.Errorf("syntax error: %s", exprMessage(err))
@@ -277,7 +278,22 @@ func compileIn(src string, env *exprEnv) (*Expectation, error) {
 	if reserved != "" {
 		return nil, fmt.Errorf("unknown name %q", reserved)
 	}
-	prog, err := env.compile(src, expr.AsBool(), expr.Patch(tickPatcher{}), expr.Patch(addPatcher{}), expr.Patch(scalePatcher{}))
+	return tree, nil
+}
+
+// patches are the rewrites every compiled expression gets: the deadline
+// tick, bounded string addition, and a duration times a number staying a
+// duration, so expectations and captured values compute alike.
+func patches() []expr.Option {
+	return []expr.Option{expr.Patch(tickPatcher{}), expr.Patch(addPatcher{}), expr.Patch(scalePatcher{})}
+}
+
+func compileIn(src string, env *exprEnv) (*Expectation, error) {
+	tree, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := env.compile(src, append(patches(), expr.AsBool())...)
 	if err != nil {
 		return nil, env.explain(tree.Node, err)
 	}
@@ -834,22 +850,11 @@ type Value struct {
 // CompileValue compiles src as an expression of any type over e, with
 // the same bounds and the same words for mistakes as Compile.
 func (e *Env) CompileValue(src string) (*Value, error) {
-	tree, err := parser.Parse(src)
+	tree, err := parse(src)
 	if err != nil {
-		return nil, fmt.Errorf("syntax error: %s", exprMessage(err))
+		return nil, err
 	}
-	var reserved string
-	ast.Find(tree.Node, func(n ast.Node) bool {
-		if id, ok := n.(*ast.IdentifierNode); ok && strings.HasPrefix(id.Value, "__") {
-			reserved = id.Value
-			return true
-		}
-		return false
-	})
-	if reserved != "" {
-		return nil, fmt.Errorf("unknown name %q", reserved)
-	}
-	prog, err := e.env.compile(src, expr.Patch(tickPatcher{}), expr.Patch(addPatcher{}))
+	prog, err := e.env.compile(src, patches()...)
 	if err != nil {
 		return nil, e.env.explain(tree.Node, err)
 	}
