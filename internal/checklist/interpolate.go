@@ -231,6 +231,13 @@ func (r *resolver) interpolate(n *yaml.Node, report func(n *yaml.Node, col int, 
 			report(n, columnOf(n, off), err.Error())
 			return
 		}
+		if out != n.Value && n.Style == 0 && resolvesToScalar(out) {
+			// A plain `retries: ${n}` reads as the number it expands to,
+			// as if written so; a quoted "${n}" stays a string. Only
+			// numbers and booleans: an empty or "null" expansion must not
+			// turn a field into "not set" and take its default.
+			n.Tag = ""
+		}
 		n.Value = out
 	case yaml.MappingNode:
 		for i := 1; i < len(n.Content); i += 2 {
@@ -241,6 +248,16 @@ func (r *resolver) interpolate(n *yaml.Node, report func(n *yaml.Node, col int, 
 			r.interpolate(c, report)
 		}
 	}
+}
+
+// resolvesToScalar says whether YAML reads a plain s as an integer, a
+// float or a boolean.
+func resolvesToScalar(s string) bool {
+	switch (&yaml.Node{Kind: yaml.ScalarNode, Value: s}).ShortTag() {
+	case "!!int", "!!float", "!!bool":
+		return true
+	}
+	return false
 }
 
 func sortedKeys(m map[string]bool) []string {

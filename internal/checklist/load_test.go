@@ -165,3 +165,29 @@ func TestNegativeDurationsAreRefused(t *testing.T) {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
+
+// A plain ${n} in a number or boolean field reads as what it expands to,
+// as if written there; a quoted one stays a string, and an expansion that
+// is not a number (or is empty) is refused, never taken as "not set".
+func TestInterpolatedNumbersAndBooleans(t *testing.T) {
+	src := func(vars, retries, exclusive string) string {
+		return "version: 1\nname: n\nvars: {" + vars + "}\nsections:\n  - id: s\n    items:\n" +
+			"      - id: a\n        retries: " + retries + "\n        exclusive: " + exclusive + "\n        tcp: {address: \"127.0.0.1:1\"}\n"
+	}
+	cl := parse(t, src(`n: "2", x: "true"`, "${n}", "${x}"), checklist.Options{})
+	if it := cl.Items()[0]; it.Retries != 2 || !it.Exclusive {
+		t.Errorf("retries %d, exclusive %v: want 2, true", it.Retries, it.Exclusive)
+	}
+	for _, tc := range []struct{ vars, retries, want string }{
+		{`n: "2"`, `"${n}"`, `retries: expected an integer, got "2"`},
+		{`n: "1.9"`, "${n}", `retries: expected an integer, got "1.9"`},
+		{`n: ""`, "${n}", `retries: expected an integer, got ""`},
+		{`n: "null"`, "${n}", `retries: expected an integer, got "null"`},
+		{`n: "two"`, "${n}", `retries: expected an integer, got "two"`},
+	} {
+		_, err := checklist.Parse("c.yaml", []byte(src(tc.vars, tc.retries, "false")), checklist.Options{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("vars {%s}, retries: %s: got %v, want %q", tc.vars, tc.retries, err, tc.want)
+		}
+	}
+}

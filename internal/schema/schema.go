@@ -246,15 +246,17 @@ func (g *gen) typeSchema(t reflect.Type, interp bool) map[string]any {
 	case reflect.String:
 		// yaml.v3 reads any scalar into a string: port: 5432 is "5432".
 		return map[string]any{"type": []any{"string", "number", "boolean"}}
-	// Numbers and booleans: interpolation keeps a scalar a string, and the
-	// loader refuses "${n}" for them, so the schema does too.
+	// Numbers and booleans: a plain ${n} in an item reads as the number
+	// or boolean it expands to. (A quoted "${n}" stays a string, which the
+	// loader refuses; JSON cannot tell the two apart, so the schema takes
+	// both and validate judges.)
 	case reflect.Bool:
-		return map[string]any{"type": "boolean"}
+		return anyOf(interp, map[string]any{"type": "boolean"})
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return map[string]any{"type": "integer"}
+		return anyOf(interp, map[string]any{"type": "integer"})
 	case reflect.Float32, reflect.Float64:
-		return map[string]any{"type": "number"}
+		return anyOf(interp, map[string]any{"type": "number"})
 	case reflect.Slice:
 		return map[string]any{"type": "array", "items": g.typeSchema(t.Elem(), interp)}
 	case reflect.Map:
