@@ -32,6 +32,8 @@ func connServer(t *testing.T, h http.HandlerFunc, configure func(*http.Server)) 
 	return srv.URL, conns
 }
 
+func atMostOnePerWorker(n, workers int64) bool { return n >= 1 && n <= workers }
+
 // The protocol cases the probe's own HTTP/1.1 connection handling must get
 // right: each fails (errors, a hang, or a wrong connection count) if the
 // case is mishandled.
@@ -42,13 +44,17 @@ func TestHTTPConnections(t *testing.T) {
 		configure func(*http.Server)
 		block     string
 		conns     func(n int64) bool // connections the server saw
-		status    string
+		// (a worker dials on its first request: with few fast requests one
+		// worker may take them all before another starts, so "one per
+		// worker" is at most that many; a mishandled case reconnects and
+		// goes over)
+		status string
 	}{
 		{
-			name:    "keep-alive: exactly one connection per worker",
+			name:    "keep-alive: at most one connection per worker",
 			handler: func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") },
 			block:   "connections: 4\nrequests: 400",
-			conns:   func(n int64) bool { return n == 4 },
+			conns:   func(n int64) bool { return atMostOnePerWorker(n, 4) },
 			status:  "200",
 		},
 		{
@@ -70,7 +76,7 @@ func TestHTTPConnections(t *testing.T) {
 				}
 			},
 			block:  "connections: 2\nrequests: 30",
-			conns:  func(n int64) bool { return n == 2 },
+			conns:  func(n int64) bool { return atMostOnePerWorker(n, 2) },
 			status: "200",
 		},
 		{
@@ -79,7 +85,7 @@ func TestHTTPConnections(t *testing.T) {
 				io.WriteString(w, strings.Repeat("y", 200<<10))
 			},
 			block:  "connections: 2\nrequests: 20",
-			conns:  func(n int64) bool { return n == 2 },
+			conns:  func(n int64) bool { return atMostOnePerWorker(n, 2) },
 			status: "200",
 		},
 		{
@@ -88,7 +94,7 @@ func TestHTTPConnections(t *testing.T) {
 				w.Header().Set("Content-Length", "1000")
 			},
 			block:  "method: HEAD\nconnections: 2\nrequests: 20\ntimeout: 2s",
-			conns:  func(n int64) bool { return n == 2 },
+			conns:  func(n int64) bool { return atMostOnePerWorker(n, 2) },
 			status: "200",
 		},
 		{
@@ -97,7 +103,7 @@ func TestHTTPConnections(t *testing.T) {
 				w.WriteHeader(http.StatusNoContent)
 			},
 			block:  "connections: 2\nrequests: 20\ntimeout: 2s",
-			conns:  func(n int64) bool { return n == 2 },
+			conns:  func(n int64) bool { return atMostOnePerWorker(n, 2) },
 			status: "204",
 		},
 		{
@@ -108,7 +114,7 @@ func TestHTTPConnections(t *testing.T) {
 				io.WriteString(w, "ok")
 			},
 			block:  "connections: 2\nrequests: 20",
-			conns:  func(n int64) bool { return n == 2 },
+			conns:  func(n int64) bool { return atMostOnePerWorker(n, 2) },
 			status: "200",
 		},
 		{
