@@ -43,11 +43,11 @@ func TestHTTPConnections(t *testing.T) {
 		handler   http.HandlerFunc
 		configure func(*http.Server)
 		block     string
-		conns     func(n int64) bool // connections the server saw
-		// (a worker dials on its first request: with few fast requests one
-		// worker may take them all before another starts, so "one per
-		// worker" is at most that many; a mishandled case reconnects and
-		// goes over)
+		// conns judges the connections the server saw. A worker dials on
+		// its first request: with few fast requests one worker may take
+		// them all before another starts, so "one per worker" is at most
+		// that many; a mishandled case reconnects and goes over.
+		conns  func(n int64) bool
 		status string
 	}{
 		{
