@@ -66,14 +66,8 @@ func Undeclared(k Kind, obs Observations) []string {
 	if len(k.Observations) == 0 {
 		return nil
 	}
-	decl := make(map[string]Type, len(k.Observations))
-	strict := map[string]bool{} // maps with declared fields: expressions may use no other
-	for _, o := range k.Observations {
-		decl[o.Name] = o.Type
-		if i := strings.LastIndexByte(o.Name, '.'); i > 0 {
-			strict[o.Name[:i+1]] = true
-		}
-	}
+	d := declarationsOf(k)
+	decl, strict := d.types, d.strict
 	var out []string
 	var walk func(prefix string, m map[string]any)
 	walk = func(prefix string, m map[string]any) {
@@ -97,6 +91,27 @@ func Undeclared(k Kind, obs Observations) []string {
 	}
 	walk("", obs)
 	return out
+}
+
+// declarations is a kind's observations indexed for Undeclared, which
+// runs for every item: Register builds them once per kind (issue 16).
+type declarations struct {
+	types  map[string]Type
+	strict map[string]bool // maps with declared fields: expressions may use no other
+}
+
+func declarationsOf(k Kind) *declarations {
+	if k.decl != nil {
+		return k.decl
+	}
+	d := &declarations{types: make(map[string]Type, len(k.Observations)), strict: map[string]bool{}}
+	for _, o := range k.Observations {
+		d.types[o.Name] = o.Type
+		if i := strings.LastIndexByte(o.Name, '.'); i > 0 {
+			d.strict[o.Name[:i+1]] = true
+		}
+	}
+	return d
 }
 
 // Fits reports whether v is a value of type t as expressions see it.

@@ -34,6 +34,8 @@ type Kind struct {
 	// (and $${ escapes) in the block as they are, and still refuses any
 	// other name it cannot resolve. nil: the kind has none.
 	RunTimeNames func(block map[string]any) []string
+
+	decl *declarations // Observations indexed, set by Register
 }
 
 var (
@@ -56,6 +58,8 @@ func Register(k Kind) {
 	if _, dup := kinds[k.Name]; dup {
 		panic(fmt.Sprintf("checks: kind %q registered twice", k.Name))
 	}
+	k.decl = nil
+	k.decl = declarationsOf(k)
 	kinds[k.Name] = k
 }
 

@@ -148,6 +148,9 @@ func (s *Step) validate(at string, writes bool, captured, declared map[string]bo
 	if s.RateLimit != nil || s.Injection != nil {
 		return checks.FieldErrorf(at, "rate_limit and injection are not available in a flow step: use an http item")
 	}
+	if s.FreshConnection {
+		return checks.FieldErrorf(at+".fresh_connection", "a flow's steps share the flow's own connections and cookies: fresh_connection applies to http items")
+	}
 	used := uses(&s.Probe)
 	fields := make([]string, 0, len(used))
 	for f := range used {

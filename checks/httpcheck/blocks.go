@@ -46,6 +46,29 @@ func newEnv(p *Probe, client *http.Client, main *response) *env {
 	}
 }
 
+// blockEnv is the blocks' env. Their requests go over connections of
+// their own, never the round's shared ones: a request sent without
+// credentials must not ride a connection another request authenticated.
+func (p *Probe) blockEnv(client *http.Client, kept bool, main *response) *env {
+	if kept && p.hasBlocks() {
+		own, err := p.Client()
+		if err == nil { // the same options built the main request's client
+			client = own
+		}
+	}
+	return newEnv(p, client, main)
+}
+
+// hasBlocks reports whether any block is enabled.
+func (p *Probe) hasBlocks() bool {
+	for _, b := range blockTable {
+		if b.enabled(p) {
+			return true
+		}
+	}
+	return false
+}
+
 // do sends req with c and reads at most max_body_bytes of the answer.
 func (e *env) do(c *http.Client, req *http.Request) (*response, error) {
 	resp, err := c.Do(req)

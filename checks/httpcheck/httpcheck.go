@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"time"
 
@@ -48,6 +49,8 @@ type Probe struct {
 	JSON       any           `yaml:"json" doc:"request body as JSON (sets Content-Type); excludes body"`
 	Status     StatusSpec    `yaml:"status" doc:"allowed status: a code, a class such as \"2xx\", or a list"`
 	MaxLatency time.Duration `yaml:"max_latency" doc:"fail when the response takes longer (0 = no limit)"`
+	// FreshConnection opts out of sharing (reqopt.Options.ClientFor).
+	FreshConnection bool `yaml:"fresh_connection" doc:"dial a connection of its own even when an earlier item of the round left one open to the same server with the same TLS options, credentials and headers (a GET, HEAD or OPTIONS item's first attempt shares one by default); latency then always includes connecting and the TLS handshake"`
 
 	// Web-security blocks: all opt-in, combinable, checked after the main
 	// request; each lives in its own file.
@@ -98,15 +101,33 @@ func (p *Probe) Validate() error {
 // Run sends the request and observes the response.
 func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	obs := checks.Observations{}
-	client, err := p.Client()
-	if err != nil {
-		return obs, err
-	}
-	defer client.CloseIdleConnections()
 	req, err := p.request(ctx)
 	if err != nil {
 		return obs, err
 	}
+	var client *http.Client
+	kept := false
+	if p.FreshConnection {
+		client, err = p.Client()
+	} else {
+		client, kept, err = p.ClientFor(ctx, req)
+	}
+	if err != nil {
+		return obs, err
+	}
+	if !kept {
+		defer client.CloseIdleConnections()
+	}
+	// Whether the (first) request found a connection already open: with
+	// one, latency has no connecting in it.
+	reused, first := false, true
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			if first {
+				first, reused = false, info.Reused
+			}
+		},
+	}))
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
@@ -133,6 +154,7 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 	resp.Body.Close()
 	obs["status"] = resp.StatusCode
 	obs["latency"] = latency
+	obs["connection_reused"] = reused
 	obs["url"] = resp.Request.URL.Redacted()
 	headers := map[string]any{}
 	for k, v := range resp.Header {
@@ -170,7 +192,7 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 		problems = append(problems, fmt.Sprintf("latency %s is over max_latency %s", latency.Round(time.Millisecond), p.MaxLatency))
 	}
 	mainResp := &response{Status: resp.StatusCode, Header: resp.Header, Body: body, URL: resp.Request.URL}
-	blockProblems, blockErr := p.runBlocks(ctx, newEnv(p, client, mainResp), obs)
+	blockProblems, blockErr := p.runBlocks(ctx, p.blockEnv(client, kept, mainResp), obs)
 	problems = append(problems, blockProblems...)
 	if blockErr != nil {
 		if len(problems) > 0 {

@@ -10,7 +10,8 @@ import (
 // observations are what `expect:` can use, type-checked at load.
 var observations = []checks.Observation{
 	{Name: "status", Type: checks.TypeInt, Doc: "HTTP status code of the response", Key: true},
-	{Name: "latency", Type: checks.TypeDuration, Doc: "time from sending the request to the end of the body", Key: true},
+	{Name: "latency", Type: checks.TypeDuration, Doc: "time from sending the request to the end of the body, connecting and the TLS handshake included unless connection_reused", Key: true},
+	{Name: "connection_reused", Type: checks.TypeBool, Doc: "the request went over a connection opened before it: by an earlier item of the same round to the same server, or by an earlier step of the same flow (so latency has no connecting or TLS handshake in it); always false with fresh_connection, on a retry, and for methods other than GET, HEAD and OPTIONS in an http item"},
 	{Name: "headers", Type: checks.TypeMap, Doc: `response headers by lower-case name, e.g. headers["content-type"]`, Why: whyHeader},
 	{Name: "body", Type: checks.TypeString, Doc: "response body, at most max_body_bytes"},
 	{Name: "json", Type: checks.TypeAny, Doc: "the body parsed as JSON, or nil when it is not JSON, e.g. json.status", Why: whyNotJSON},

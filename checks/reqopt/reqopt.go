@@ -13,10 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/checks/tlsopt"
@@ -239,6 +242,109 @@ func (o *Options) Client() (*http.Client, error) {
 	tr.TLSHandshakeTimeout = 0 // the item's deadline bounds the handshake
 	return &http.Client{Transport: tr, CheckRedirect: o.CheckRedirect(&o.Target)}, nil
 }
+
+// ClientFor is the client that sends req: when ctx carries a round's pool
+// (checks.Pool) and req may share, a client over the round's kept
+// connections, so that an earlier item's connection to the same server
+// carries it; otherwise Client, a connection of its own. The second
+// result says whether the connection may be shared.
+//
+// A request may share only when it is GET, HEAD or OPTIONS: the
+// transport re-sends those by itself on a fresh connection when a kept
+// one turns out to have been closed by the server meanwhile, so sharing
+// can never turn a healthy server into a failed item. Requests share
+// only with requests of the same TLS options and the same credentials
+// and headers: a server that ties authentication to the connection (NTLM,
+// a client certificate) never sees one item's request on another's
+// authenticated connection.
+func (o *Options) ClientFor(ctx context.Context, req *http.Request) (*http.Client, bool, error) {
+	if o.shared != nil {
+		return o.shared, false, nil
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		c, err := o.Client()
+		return c, false, err
+	}
+	key := keptKey{tls: o.TLS, identity: identity(req)}
+	tr, ok, err := checks.Shared(ctx, key, func(done context.Context) (any, func(), error) {
+		tr, err := o.keptTransport(done)
+		if err != nil {
+			return nil, nil, err
+		}
+		return tr, tr.CloseIdleConnections, nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if !ok {
+		c, err := o.Client()
+		return c, false, err
+	}
+	return &http.Client{Transport: tr.(*http.Transport), CheckRedirect: o.CheckRedirect(&o.Target)}, true, nil
+}
+
+// keptKey is what must be equal for two requests to share connections.
+type keptKey struct {
+	tls      tlsopt.Options
+	identity string
+}
+
+// identity is req's user info and every header but the few that never
+// carry a credential, in a canonical order.
+func identity(req *http.Request) string {
+	var b strings.Builder
+	if req.URL.User != nil {
+		b.WriteString(req.URL.User.String())
+	}
+	names := make([]string, 0, len(req.Header))
+	for k := range req.Header {
+		if !safeHeaders[k] {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		b.WriteString("\n" + k + ":" + strings.Join(req.Header[k], "\x00"))
+	}
+	if req.Host != "" {
+		b.WriteString("\nHost:" + req.Host)
+	}
+	return b.String()
+}
+
+// keptIdle is how long a kept connection may sit unused before it is
+// closed: within a busy round connections are reused at once, and a
+// connection idle longer is not trusted to still be open (servers close
+// idle connections after as little as 2 s).
+const keptIdle = time.Second
+
+// keptTransport is a transport whose connections are kept between
+// requests, for as many concurrent items as a round runs; a dial still
+// under way when done ends (the round is over) is stopped.
+func (o *Options) keptTransport(done context.Context) (*http.Transport, error) {
+	tr, err := o.Transport()
+	if err != nil {
+		return nil, err
+	}
+	tr.MaxIdleConns = 0 // no limit over all hosts; MaxIdleConnsPerHost bounds each
+	tr.MaxIdleConnsPerHost = maxKeptPerHost
+	tr.IdleConnTimeout = keptIdle
+	tr.TLSHandshakeTimeout = 0 // the item's deadline bounds the handshake
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(done, cancel)()
+		return dialer.DialContext(ctx, network, addr)
+	}
+	return tr, nil
+}
+
+// maxKeptPerHost bounds the idle connections kept to one server: at most
+// one per item running at once, up to this (about 40 KiB each).
+const maxKeptPerHost = 1024
 
 // NewRequest builds o's request with body: method, URL, User-Agent,
 // headers and credentials.

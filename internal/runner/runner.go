@@ -155,7 +155,11 @@ func (r *run) do(parent context.Context) *report.Report {
 			}
 		}
 		r.opts.Observer.Started(len(todo))
-		finished := r.round(ctx, items, todo, results)
+		// Items of one round share open connections (checks.Pool), never
+		// across rounds: each --wait round dials afresh.
+		pool := checks.NewPool()
+		finished := r.round(checks.WithPool(ctx, pool), items, todo, results)
+		pool.Close()
 		w.observe(todo, finished)
 		rep := r.report(parent, start, results, w, round)
 		if (r.opts.Wait <= 0 && r.opts.StableFor <= 0) || ctx.Err() != nil {
@@ -444,7 +448,13 @@ func (r *run) runOne(ctx context.Context, it *checklist.Item, done map[string]ch
 	start := r.opts.Clock.Now()
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
-		status, reason, msg, obs := r.attempt(ctx, it)
+		actx := ctx
+		if attempt > 1 {
+			// A retry gets a second opinion over connections of its own,
+			// not the shared ones its failed attempt may have used.
+			actx = checks.WithPool(ctx, nil)
+		}
+		status, reason, msg, obs := r.attempt(actx, it)
 		red := r.currentRedactor()
 		res.Status, res.Reason, res.Message = status, reason, red.String(msg)
 		res.Observations = red.Map(obs)
