@@ -136,6 +136,18 @@ func (l *loader) decode(n *yaml.Node, v any, path string) {
 	}
 }
 
+// decodeFields decodes the fields of mapping n that skip does not claim
+// into struct v, as decode would decode a mapping of only those.
+func (l *loader) decodeFields(n *yaml.Node, v reflect.Value, path string, skip func(string) bool) {
+	for _, e := range decodeFields(n, v, &fieldPath{key: path, index: -1}, skip) {
+		l.errAt(e.node, 0, e.msg)
+	}
+}
+
+func notItemField(key string) bool { return !contains(ItemFields, key) }
+
+func isExpect(key string) bool { return key == "expect" }
+
 // Parse is Load on bytes already read; path is used in messages, and the
 // files the checklist includes are read relative to it.
 func Parse(path string, data []byte, opts Options) (*Checklist, error) {
@@ -148,11 +160,15 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 	}
 	c := &Checklist{Path: path, SHA256: hex.EncodeToString(root.sum[:]), Environment: opts.Env}
 
-	doc := l.document(data)
+	doc, plain := l.document(data)
 	if doc == nil {
 		return nil, l.errs
 	}
-	c.Doc = copyNode(doc)
+	root.plain = plain
+	c.Doc = doc
+	if !plain {
+		c.Doc = copyNode(doc)
+	}
 	root.root = doc.Content[0]
 	root.spec = l.header(root.root, c)
 	l.includes(root)
@@ -163,7 +179,7 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 		c.SHA256 = includeDigest(root, c.Includes)
 		signoffFrom = l.mergeIncludes(root, spec)
 	}
-	r := l.resolver(root.root, spec, c, opts)
+	r := l.resolver(root.root, root.plain, spec, c, opts)
 	ids := l.loadSections(root, c, r)
 	l.itemFile = map[string]string{}
 	for _, it := range c.Items() {
@@ -198,14 +214,12 @@ func (l *loader) loadItem(n *yaml.Node, c *Checklist, sec *Section, ids map[stri
 		return nil
 	}
 	// Split the item's keys: common fields, and the kind key(s).
-	common := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
 	var kindKeys []*yaml.Node
 	unknown := false
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		switch {
 		case contains(ItemFields, k.Value):
-			common.Content = append(common.Content, k, v)
 		case k.Value == "manual" || isKind(k.Value):
 			kindKeys = append(kindKeys, k)
 		default:
@@ -214,7 +228,7 @@ func (l *loader) loadItem(n *yaml.Node, c *Checklist, sec *Section, ids map[stri
 		}
 	}
 	var spec itemSpec
-	l.decode(common, &spec, "")
+	l.decodeFields(n, reflect.ValueOf(&spec).Elem(), "", notItemField)
 	it := &Item{
 		ID: spec.ID, Title: spec.Title, Description: spec.Description, Section: sec,
 		Phase: spec.Phase, Severity: spec.Severity, Tags: spec.Tags, DependsOn: spec.DependsOn,
@@ -298,11 +312,9 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 	kind, _ := checks.Lookup(key.Value)
 	// expect: belongs to every kind; it is type-checked here against the
 	// kind's declared observations and the runner evaluates it.
-	stripped := &yaml.Node{Kind: yaml.MappingNode, Line: block.Line, Column: block.Column}
 	for i := 0; i+1 < len(block.Content); i += 2 {
 		k, v := block.Content[i], block.Content[i+1]
 		if k.Value != "expect" {
-			stripped.Content = append(stripped.Content, k, v)
 			continue
 		}
 		var srcs []string
@@ -319,7 +331,17 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 	}
 	p := kind.New()
 	before := len(l.errs)
-	l.decode(stripped, p, key.Value)
+	if pv := reflect.ValueOf(p).Elem(); pv.Kind() == reflect.Struct && !factsOf(pv.Type()).unmarshaler {
+		l.decodeFields(block, pv, key.Value, isExpect)
+	} else {
+		stripped := &yaml.Node{Kind: yaml.MappingNode, Line: block.Line, Column: block.Column}
+		for i := 0; i+1 < len(block.Content); i += 2 {
+			if k := block.Content[i]; k.Value != "expect" {
+				stripped.Content = append(stripped.Content, k, block.Content[i+1])
+			}
+		}
+		l.decode(stripped, p, key.Value)
+	}
 	if len(l.errs) > before {
 		return
 	}
