@@ -106,7 +106,7 @@ func decodeAt(n *yaml.Node, v reflect.Value, path *fieldPath) []fieldError {
 	case durationType:
 		return decodeDuration(n, v, path)
 	case nodeType: // kept as written, decoded later by its owner
-		v.Set(reflect.ValueOf(*n))
+		v.Set(reflect.ValueOf(n).Elem())
 		return nil
 	}
 	switch v.Kind() {

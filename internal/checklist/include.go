@@ -321,6 +321,11 @@ func (l *loader) loadSections(root *source, c *Checklist, r *resolver) map[strin
 			doc = c.Doc
 		}
 		ids := l.sections(c, src, doc, r)
+		if len(l.sources) == 1 {
+			// One file: sections() said all there is about its ids.
+			all = ids
+			break
+		}
 		names := keys(ids)
 		for _, id := range names {
 			n := ids[id]
