@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -300,13 +301,13 @@ func deliver(o *CheckOptions, rep *report.Report) error {
 	render, _ := report.Lookup(o.Format)
 	ropts := report.Options{Color: o.IO.ColorStdout(o.NoColor), Verbose: o.Verbose, Quiet: o.Quiet}
 	var errs []error
-	if err := render(o.IO.Out, rep, ropts); err != nil {
+	if err := cmdutil.Buffered(o.IO.Out, func(w io.Writer) error { return render(w, rep, ropts) }); err != nil {
 		errs = append(errs, fmt.Errorf("could not write the %s report to stdout: %w", o.Format, err))
 	}
 	for _, out := range o.Outputs {
 		r, _ := report.Lookup(out.Format)
 		if err := cmdutil.WriteFileAtomic(out.Path, func(f *os.File) error {
-			return r(f, rep, report.Options{})
+			return cmdutil.Buffered(f, func(w io.Writer) error { return r(w, rep, report.Options{}) })
 		}); err != nil {
 			errs = append(errs, fmt.Errorf("could not write the %s report to %s: %w", out.Format, out.Path, err))
 		}
