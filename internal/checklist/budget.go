@@ -49,19 +49,20 @@ func (e *NodeLimitError) Error() string {
 // once), so it is safe on any parsed document; callers run it before a
 // walker that follows aliases, which is then bounded by limit.
 func CheckNodes(n *yaml.Node, limit int) error {
-	_, err := countNodes(n, limit)
+	_, _, err := countNodes(n, limit)
 	return err
 }
 
 // countNodes is CheckNodes that also returns the count, so that a load
-// can charge each included file to one budget.
-func countNodes(n *yaml.Node, limit int) (int, error) {
+// can charge each included file to one budget, and whether the walk met
+// an alias (a node with two parents).
+func countNodes(n *yaml.Node, limit int) (int, bool, error) {
 	c := nodeCounter{limit: limit, memo: map[*yaml.Node]int{}, active: map[*yaml.Node]bool{}}
 	c.count(n)
 	if c.err != nil {
-		return c.total, c.err
+		return c.total, c.aliases, c.err
 	}
-	return c.total, nil
+	return c.total, c.aliases, nil
 }
 
 type nodeCounter struct {
@@ -70,6 +71,8 @@ type nodeCounter struct {
 	memo   map[*yaml.Node]int
 	active map[*yaml.Node]bool // alias targets being counted: a cycle
 	err    *NodeLimitError
+	// aliases: an alias was met.
+	aliases bool
 }
 
 // count adds the expanded size of n to c.total, memoising each anchor's
@@ -79,6 +82,7 @@ func (c *nodeCounter) count(n *yaml.Node) {
 		return
 	}
 	if n.Kind == yaml.AliasNode {
+		c.aliases = true
 		t := n.Alias
 		switch {
 		case t == nil:

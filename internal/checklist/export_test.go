@@ -8,3 +8,10 @@ func SetLimits(nodes, expansion int) (restore func()) {
 	maxNodes, maxExpansion = nodes, expansion
 	return func() { maxNodes, maxExpansion = n, e }
 }
+
+// CopyDocuments loads every checklist the way one with aliases is loaded
+// (the document copied, then interpolated in place) until restore.
+func CopyDocuments() (restore func()) {
+	copyDocuments = true
+	return func() { copyDocuments = false }
+}

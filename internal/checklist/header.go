@@ -38,17 +38,28 @@ type fileSpec struct {
 // followed, stays within what is left of the load's node budget (MaxNodes
 // for the checklist and its includes together), and returns it (a
 // DocumentNode whose root is a mapping); nil when there is none (errors
-// recorded).
-func (l *loader) document(data []byte) *yaml.Node {
+// recorded). plain says the document has no alias: every node in it has
+// one parent, so interpolation can copy what it changes instead of the
+// whole document being copied first (see source.plain).
+func (l *loader) document(data []byte) (doc *yaml.Node, plain bool) {
+	d, aliases := l.parseDocument(data)
+	return d, d != nil && !aliases && !copyDocuments
+}
+
+// copyDocuments treats every document as one with aliases; tests set it
+// to compare the two ways of loading.
+var copyDocuments = false
+
+func (l *loader) parseDocument(data []byte) (*yaml.Node, bool) {
 	if len(data) > MaxFileSize {
 		l.report(nil, 0, fmt.Sprintf("checklist file larger than %d MiB, the most readyctl reads", MaxFileSize>>20))
-		return nil
+		return nil, false
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		l.syntaxError(err, data)
-		return nil
+		return nil, false
 	}
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
@@ -58,30 +69,30 @@ func (l *loader) document(data []byte) *yaml.Node {
 			at = extra.Content[0]
 		}
 		l.report(at, 0, "a second YAML document: a checklist is one document (remove the ---)")
-		return nil
+		return nil, false
 	case !errors.Is(err, io.EOF):
 		l.syntaxError(err, data)
-		return nil
+		return nil, false
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		l.report(&doc, 1, "a checklist is a mapping with version, name and sections")
 		if doc.Line == 0 {
 			l.errs[len(l.errs)-1].Line = 1
 		}
-		return nil
+		return nil, false
 	}
 	// Every walker below follows aliases; this bounds them all, in every
 	// mode (Definitions too), before any of them runs.
-	n, err := countNodes(&doc, l.nodesLeft)
+	n, aliases, err := countNodes(&doc, l.nodesLeft)
 	if err != nil {
 		var nle *NodeLimitError
 		errors.As(err, &nle)
 		nle.Limit = maxNodes
 		l.report(nle.Node, 0, err.Error())
-		return nil
+		return nil, false
 	}
 	l.nodesLeft -= n
-	return &doc
+	return &doc, aliases
 }
 
 func (l *loader) syntaxError(err error, data []byte) {
@@ -125,7 +136,7 @@ func (l *loader) header(root *yaml.Node, c *Checklist) fileSpec {
 
 // resolver builds the interpolation of this load (--var > environments[--env]
 // > vars) and interpolates the checklist's name with it.
-func (l *loader) resolver(root *yaml.Node, spec *fileSpec, c *Checklist, opts Options) *resolver {
+func (l *loader) resolver(root *yaml.Node, plain bool, spec *fileSpec, c *Checklist, opts Options) *resolver {
 	layers := []map[string]string{opts.Vars}
 	if opts.Env != "" {
 		env, ok := spec.Environments[opts.Env]
@@ -146,7 +157,14 @@ func (l *loader) resolver(root *yaml.Node, spec *fileSpec, c *Checklist, opts Op
 	layers = append(layers, spec.Vars)
 	r := newResolver(opts, l.tainted, layers...)
 	if nameNode := valueNode(root, "name"); nameNode != nil && !opts.Definitions {
-		r.interpolate(nameNode, l.report)
+		if plain {
+			// The document stays as written (source.plain).
+			own := *nameNode
+			nameNode = &own
+			r.interpolateOwn(nameNode, l.report)
+		} else {
+			r.interpolate(nameNode, l.report)
+		}
 		c.Name = nameNode.Value
 	}
 	return r

@@ -70,6 +70,12 @@ type source struct {
 	info os.FileInfo // nil when the file is not on disk (Parse of bytes)
 	abs  string
 	at   string // where it was included, FILE:LINE:COL; "" for the root
+	// plain: the file has no alias, so its document is never changed:
+	// interpolation copies what it changes (interpolateCopy), and the
+	// document and its items as written are the parsed nodes themselves.
+	// With aliases, an item can see another's interpolated values through
+	// one, so the document is copied first and interpolated in place.
+	plain bool
 	// children are the files it includes, in order.
 	children []*source
 }
@@ -156,12 +162,16 @@ func (l *loader) loadIncludes(parent *source, chain []*source) {
 		parent.children = append(parent.children, src)
 
 		l.path = path
-		doc := l.document(data)
+		doc, plain := l.document(data)
 		if doc == nil {
 			continue
 		}
-		src.root = doc.Content[0]
-		l.includeDocs = append(l.includeDocs, Include{Path: path, SHA256: hex.EncodeToString(src.sum[:]), Doc: copyNode(doc)})
+		src.root, src.plain = doc.Content[0], plain
+		written := doc
+		if !plain {
+			written = copyNode(doc)
+		}
+		l.includeDocs = append(l.includeDocs, Include{Path: path, SHA256: hex.EncodeToString(src.sum[:]), Doc: written})
 		l.fragment(src)
 		l.loadIncludes(src, append(chain, src))
 	}
@@ -310,7 +320,12 @@ func (l *loader) loadSections(root *source, c *Checklist, r *resolver) map[strin
 		if src == root {
 			doc = c.Doc
 		}
-		ids := l.sections(c, doc, src.spec.Sections, r)
+		ids := l.sections(c, src, doc, r)
+		if len(l.sources) == 1 {
+			// One file: sections() said all there is about its ids.
+			all = ids
+			break
+		}
 		names := keys(ids)
 		for _, id := range names {
 			n := ids[id]

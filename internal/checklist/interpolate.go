@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -183,16 +184,36 @@ func (r *resolver) resolveEnv(ref, name string) (string, error) {
 // a kind that resolves some names at run time (a flow's ${run_id},
 // ${uuid} and captures) those references are left for the probe.
 // Elsewhere in the item (title, description) they are errors as ever.
-func (r *resolver) interpolateItem(n *yaml.Node, report func(n *yaml.Node, col int, msg string)) {
+//
+// With own, n is a node of its own whose Content it shares with the
+// document as written, which must stay as written: what changes below n
+// is copied (interpolateOwn), and n.Content with it.
+func (r *resolver) interpolateItem(n *yaml.Node, own bool, report func(n *yaml.Node, col int, msg string)) {
 	if n.Kind != yaml.MappingNode {
-		r.interpolate(n, report)
+		if own {
+			r.interpolateOwn(n, report)
+		} else {
+			r.interpolate(n, report)
+		}
 		return
+	}
+	if own {
+		// The item's own slice, filled as it goes: a message names the
+		// item by its id as interpolated so far, as in place.
+		n.Content = slices.Clone(n.Content)
+	}
+	expand := func(i int) {
+		if own {
+			n.Content[i] = r.interpolateCopy(n.Content[i], report)
+		} else {
+			r.interpolate(n.Content[i], report)
+		}
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		kind, ok := checks.Lookup(k.Value)
 		if !ok || kind.RunTimeNames == nil || v.Kind != yaml.MappingNode {
-			r.interpolate(v, report)
+			expand(i + 1)
 			continue
 		}
 		var block map[string]any
@@ -203,9 +224,80 @@ func (r *resolver) interpolateItem(n *yaml.Node, report func(n *yaml.Node, col i
 		for _, name := range kind.RunTimeNames(block) {
 			r.runTime[name] = true
 		}
-		r.interpolate(v, report)
+		expand(i + 1)
 		r.runTime = nil
 	}
+}
+
+// interpolateOwn is interpolate on a node of its own (not the
+// document's) whose Content is the document's: n changes in place, what
+// changes below it is copied (interpolateCopy).
+func (r *resolver) interpolateOwn(n *yaml.Node, report func(n *yaml.Node, col int, msg string)) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		r.interpolate(n, report)
+	case yaml.MappingNode:
+		n.Content = slices.Clone(n.Content)
+		for i := 1; i < len(n.Content); i += 2 {
+			n.Content[i] = r.interpolateCopy(n.Content[i], report)
+		}
+	case yaml.SequenceNode, yaml.DocumentNode:
+		n.Content = slices.Clone(n.Content)
+		for i, c := range n.Content {
+			n.Content[i] = r.interpolateCopy(c, report)
+		}
+	}
+}
+
+// interpolateCopy is interpolate that leaves n and everything below it
+// as it is: it returns n when nothing below it changes, else a copy of n
+// in which each scalar that changed (or is tainted) is a copy and each
+// mapping or list above one is too; the rest is shared. A checklist
+// without aliases is interpolated this way, so that the document as
+// written needs no deep copy (issue 16); messages and taints are those
+// of interpolate, on the copies.
+func (r *resolver) interpolateCopy(n *yaml.Node, report func(n *yaml.Node, col int, msg string)) *yaml.Node {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if !strings.Contains(n.Value, "${") {
+			r.placeholder = false
+			return n // expand would return it as is, untainted
+		}
+		c := *n
+		r.interpolate(&c, report)
+		return &c
+	case yaml.MappingNode:
+		var content []*yaml.Node
+		for i := 1; i < len(n.Content); i += 2 {
+			if v := r.interpolateCopy(n.Content[i], report); v != n.Content[i] {
+				if content == nil {
+					content = slices.Clone(n.Content)
+				}
+				content[i] = v
+			}
+		}
+		if content != nil {
+			c := *n
+			c.Content = content
+			return &c
+		}
+	case yaml.SequenceNode, yaml.DocumentNode:
+		var content []*yaml.Node
+		for i, ch := range n.Content {
+			if v := r.interpolateCopy(ch, report); v != ch {
+				if content == nil {
+					content = slices.Clone(n.Content)
+				}
+				content[i] = v
+			}
+		}
+		if content != nil {
+			c := *n
+			c.Content = content
+			return &c
+		}
+	}
+	return n
 }
 
 // interpolate expands references in every scalar value below n (keys are

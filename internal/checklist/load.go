@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -65,6 +66,18 @@ const maxSuggestions = 50
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
+// validID is idPattern.MatchString without the regexp machine, for the
+// id of every item.
+func validID(s string) bool {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if !('a' <= b && b <= 'z' || '0' <= b && b <= '9' || b == '-' && i > 0) {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // The fields every item has, whatever its kind.
 type itemSpec struct {
 	ID          string         `yaml:"id"`
@@ -105,6 +118,25 @@ type loader struct {
 	// itemFile is the file of each item, once all are loaded: checks
 	// across items (dependencies, roles) report in the item's file.
 	itemFile map[string]string
+
+	spec itemSpec // the item being loaded (loadItem)
+	// envs are the expression environments of the kinds met, by name:
+	// built from the kind's declarations alone, and read only, so every
+	// item of a kind shares one (building one per item was most of what
+	// loading 500 items with expect: allocated).
+	envs map[string]*expect.Env
+}
+
+func (l *loader) exprEnv(name string, kind checks.Kind) *expect.Env {
+	if e, ok := l.envs[name]; ok {
+		return e
+	}
+	if l.envs == nil {
+		l.envs = map[string]*expect.Env{}
+	}
+	e := expect.NewEnv(kind.Observations)
+	l.envs[name] = e
+	return e
 }
 
 // errAt records a problem at n, unless n's value is tainted.
@@ -136,6 +168,18 @@ func (l *loader) decode(n *yaml.Node, v any, path string) {
 	}
 }
 
+// decodeFields decodes the fields of mapping n that skip does not claim
+// into struct v, as decode would decode a mapping of only those.
+func (l *loader) decodeFields(n *yaml.Node, v reflect.Value, path string, skip func(string) bool) {
+	for _, e := range decodeFields(n, v, &fieldPath{key: path, index: -1}, skip) {
+		l.errAt(e.node, 0, e.msg)
+	}
+}
+
+func notItemField(key string) bool { return !contains(ItemFields, key) }
+
+func isExpect(key string) bool { return key == "expect" }
+
 // Parse is Load on bytes already read; path is used in messages, and the
 // files the checklist includes are read relative to it.
 func Parse(path string, data []byte, opts Options) (*Checklist, error) {
@@ -148,11 +192,15 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 	}
 	c := &Checklist{Path: path, SHA256: hex.EncodeToString(root.sum[:]), Environment: opts.Env}
 
-	doc := l.document(data)
+	doc, plain := l.document(data)
 	if doc == nil {
 		return nil, l.errs
 	}
-	c.Doc = copyNode(doc)
+	root.plain = plain
+	c.Doc = doc
+	if !plain {
+		c.Doc = copyNode(doc)
+	}
 	root.root = doc.Content[0]
 	root.spec = l.header(root.root, c)
 	l.includes(root)
@@ -163,12 +211,16 @@ func Parse(path string, data []byte, opts Options) (*Checklist, error) {
 		c.SHA256 = includeDigest(root, c.Includes)
 		signoffFrom = l.mergeIncludes(root, spec)
 	}
-	r := l.resolver(root.root, spec, c, opts)
+	r := l.resolver(root.root, root.plain, spec, c, opts)
 	ids := l.loadSections(root, c, r)
-	l.itemFile = map[string]string{}
-	for _, it := range c.Items() {
-		if _, dup := l.itemFile[it.ID]; !dup {
-			l.itemFile[it.ID] = it.File
+	if len(l.sources) > 1 {
+		// Without includes every item is in the root file, which is
+		// l.path for the checks below.
+		l.itemFile = map[string]string{}
+		for _, it := range c.Items() {
+			if _, dup := l.itemFile[it.ID]; !dup {
+				l.itemFile[it.ID] = it.File
+			}
 		}
 	}
 	l.checkSecretFree(c, r.secrets)
@@ -198,14 +250,12 @@ func (l *loader) loadItem(n *yaml.Node, c *Checklist, sec *Section, ids map[stri
 		return nil
 	}
 	// Split the item's keys: common fields, and the kind key(s).
-	common := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
 	var kindKeys []*yaml.Node
 	unknown := false
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		switch {
 		case contains(ItemFields, k.Value):
-			common.Content = append(common.Content, k, v)
 		case k.Value == "manual" || isKind(k.Value):
 			kindKeys = append(kindKeys, k)
 		default:
@@ -213,8 +263,11 @@ func (l *loader) loadItem(n *yaml.Node, c *Checklist, sec *Section, ids map[stri
 			l.errAt(k, 0, unknownKeyMessage(k.Value, v))
 		}
 	}
-	var spec itemSpec
-	l.decode(common, &spec, "")
+	// One itemSpec for every item: decoded through reflect, a local one
+	// would be on the heap for each.
+	l.spec = itemSpec{}
+	spec := &l.spec
+	l.decodeFields(n, reflect.ValueOf(spec).Elem(), "", notItemField)
 	it := &Item{
 		ID: spec.ID, Title: spec.Title, Description: spec.Description, Section: sec,
 		Phase: spec.Phase, Severity: spec.Severity, Tags: spec.Tags, DependsOn: spec.DependsOn,
@@ -251,7 +304,7 @@ func (l *loader) loadItem(n *yaml.Node, c *Checklist, sec *Section, ids map[stri
 	switch {
 	case it.ID == "":
 		l.errAt(n, 0, "item has no id")
-	case !idPattern.MatchString(it.ID):
+	case !validID(it.ID):
 		l.errAt(valueNode(n, "id"), 0, fmt.Sprintf("malformed id %q: use lower-case letters, digits and dashes, starting with a letter or digit", it.ID))
 	default:
 		if prev, dup := ids[it.ID]; dup {
@@ -298,16 +351,14 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 	kind, _ := checks.Lookup(key.Value)
 	// expect: belongs to every kind; it is type-checked here against the
 	// kind's declared observations and the runner evaluates it.
-	stripped := &yaml.Node{Kind: yaml.MappingNode, Line: block.Line, Column: block.Column}
 	for i := 0; i+1 < len(block.Content); i += 2 {
 		k, v := block.Content[i], block.Content[i+1]
 		if k.Value != "expect" {
-			stripped.Content = append(stripped.Content, k, v)
 			continue
 		}
 		var srcs []string
 		l.decode(v, &srcs, key.Value+".expect")
-		env := expect.NewEnv(kind.Observations)
+		env := l.exprEnv(key.Value, kind)
 		for j, src := range srcs {
 			e, err := env.Compile(src)
 			if err != nil {
@@ -319,7 +370,17 @@ func (l *loader) loadKind(key, block *yaml.Node, it *Item) {
 	}
 	p := kind.New()
 	before := len(l.errs)
-	l.decode(stripped, p, key.Value)
+	if pv := reflect.ValueOf(p).Elem(); pv.Kind() == reflect.Struct && !factsOf(pv.Type()).unmarshaler {
+		l.decodeFields(block, pv, key.Value, isExpect)
+	} else {
+		stripped := &yaml.Node{Kind: yaml.MappingNode, Line: block.Line, Column: block.Column}
+		for i := 0; i+1 < len(block.Content); i += 2 {
+			if k := block.Content[i]; k.Value != "expect" {
+				stripped.Content = append(stripped.Content, k, block.Content[i+1])
+			}
+		}
+		l.decode(stripped, p, key.Value)
+	}
 	if len(l.errs) > before {
 		return
 	}
@@ -362,13 +423,17 @@ func (l *loader) anyTainted(n *yaml.Node) bool {
 }
 
 func (l *loader) checkDependencies(c *Checklist, ids map[string]*yaml.Node) {
-	byID := map[string]*Item{}
-	for _, it := range c.Items() {
+	items := c.Items()
+	if !slices.ContainsFunc(items, func(it *Item) bool { return len(it.DependsOn) > 0 }) {
+		return // nothing to resolve, no cycle possible
+	}
+	byID := make(map[string]*Item, len(items))
+	for _, it := range items {
 		byID[it.ID] = it
 	}
-	known := keys(ids)
+	var known []string // every id, sorted, once a suggestion needs them
 	suggestions := 0
-	for _, it := range c.Items() {
+	for _, it := range items {
 		for i, d := range it.DependsOn {
 			if _, ok := ids[d]; !ok {
 				l.item = it.ID
@@ -377,6 +442,9 @@ func (l *loader) checkDependencies(c *Checklist, ids map[string]*yaml.Node) {
 				// of thousands in a hostile file are minutes.
 				suggestions++
 				if suggestions <= maxSuggestions {
+					if known == nil {
+						known = keys(ids)
+					}
 					if s := Suggest(d, known); s != "" {
 						msg += fmt.Sprintf(" (did you mean %q?)", s)
 					}
@@ -421,7 +489,7 @@ func (l *loader) checkDependencies(c *Checklist, ids map[string]*yaml.Node) {
 		colour[it.ID] = black
 		return false
 	}
-	for _, it := range c.Items() {
+	for _, it := range items {
 		if colour[it.ID] == white {
 			stack = stack[:0]
 			if visit(it) {

@@ -15,12 +15,21 @@ type sectionSpec struct {
 	Items       []yaml.Node `yaml:"items"`
 }
 
-// sections loads every section and its items, interpolating each item
-// with r, and returns the id node of every item by id. doc is the
+// sections loads every section of src and its items, interpolating each
+// item with r, and returns the id node of every item by id. In a plain
+// source (no alias) an item's Raw is its node as parsed, which
+// interpolation leaves alone (interpolateCopy). Otherwise doc is the
 // uninterpolated copy of the document the sections are from, or nil: an
 // included file's items are copied one by one (positions alone cannot tell
 // its items from the root file's, and Raw must be the item's own).
-func (l *loader) sections(c *Checklist, doc *yaml.Node, nodes []yaml.Node, r *resolver) map[string]*yaml.Node {
+func (l *loader) sections(c *Checklist, src *source, doc *yaml.Node, r *resolver) map[string]*yaml.Node {
+	nodes := src.spec.Sections
+	var written []*yaml.Node // the sections as parsed, in a plain source
+	if src.plain {
+		if s := valueNode(src.root, "sections"); s != nil && s.Kind == yaml.SequenceNode {
+			written = s.Content
+		}
+	}
 	ids := map[string]*yaml.Node{}
 	sectionIDs := map[string]bool{}
 	for i := range nodes {
@@ -45,8 +54,13 @@ func (l *loader) sections(c *Checklist, doc *yaml.Node, nodes []yaml.Node, r *re
 		sec := &Section{ID: ss.ID, Title: title, Phase: ss.Phase, MinPassRate: ss.MinPassRate}
 		for j := range ss.Items {
 			n := &ss.Items[j]
-			raw := rawItem(doc, i, j, n)
-			r.interpolateItem(n, func(at *yaml.Node, col int, msg string) {
+			var raw *yaml.Node
+			if src.plain {
+				raw = plainItem(written, i, j)
+			} else {
+				raw = rawItem(doc, i, j, n)
+			}
+			r.interpolateItem(n, src.plain, func(at *yaml.Node, col int, msg string) {
 				if l.definitions {
 					return
 				}
@@ -62,6 +76,23 @@ func (l *loader) sections(c *Checklist, doc *yaml.Node, nodes []yaml.Node, r *re
 		c.Sections = append(c.Sections, sec)
 	}
 	return ids
+}
+
+// plainItem is item j of section i as parsed, in a plain source, where
+// every item of ss.Items is a copy of that node (no alias leads
+// elsewhere); nil when it is not a mapping (no item is loaded then).
+func plainItem(sections []*yaml.Node, i, j int) *yaml.Node {
+	if i >= len(sections) {
+		return nil
+	}
+	items := valueNode(sections[i], "items")
+	if items == nil || items.Kind != yaml.SequenceNode || j >= len(items.Content) {
+		return nil
+	}
+	if it := items.Content[j]; it.Kind == yaml.MappingNode {
+		return it
+	}
+	return nil
 }
 
 // rawItem is item n, item j of section i, as written. It is the node of

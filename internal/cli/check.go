@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -188,7 +189,15 @@ func (o *CheckOptions) complete(f *cmdutil.Factory, cmd *cobra.Command) error {
 	return nil
 }
 
-func checkRun(ctx context.Context, o *CheckOptions) error {
+func checkRun(ctx context.Context, o *CheckOptions) (err error) {
+	// The release is git's to say, a process or two away: asked while the
+	// checklist loads (issue 16), and never left running on the way out.
+	release := askRelease(ctx, o.File, o.Release, o.SignoffDir)
+	defer func() {
+		if err != nil {
+			release.cancel()
+		}
+	}()
 	cl, err := checklist.Load(o.File, checklist.Options{Env: o.Env, Vars: o.Vars, LookupEnv: o.LookupEnv})
 	if err != nil {
 		return err
@@ -207,11 +216,42 @@ func checkRun(ctx context.Context, o *CheckOptions) error {
 			return cmdutil.UsageErrorf("--baseline: %v", err)
 		}
 	}
-	o.Release = signoffcmd.RunRelease(ctx, cl, o.Release, o.SignoffDir)
+	o.Release = release.wait()
 	if o.signoffs, err = signoffcmd.OpenSignoffs(ctx, cl, o.checkSignoffs()); err != nil {
 		return err
 	}
 	return runChecklist(ctx, o, cl)
+}
+
+// pendingRelease is signoffcmd.RunReleaseAt running beside the load.
+type pendingRelease struct {
+	done    chan string
+	stop    context.CancelFunc
+	release string
+	waited  bool
+}
+
+// askRelease starts signoffcmd.RunReleaseAt for the checklist at path.
+func askRelease(ctx context.Context, path, flag, signoffDir string) *pendingRelease {
+	rctx, stop := context.WithCancel(ctx)
+	p := &pendingRelease{done: make(chan string, 1), stop: stop}
+	go func() { p.done <- signoffcmd.RunReleaseAt(rctx, path, flag, signoffDir) }()
+	return p
+}
+
+// wait returns the release.
+func (p *pendingRelease) wait() string {
+	if !p.waited {
+		p.release, p.waited = <-p.done, true
+		p.stop()
+	}
+	return p.release
+}
+
+// cancel stops git if it still runs, and waits for it.
+func (p *pendingRelease) cancel() {
+	p.stop()
+	p.wait()
 }
 
 // runChecklist runs a loaded checklist and delivers its report.
@@ -300,13 +340,13 @@ func deliver(o *CheckOptions, rep *report.Report) error {
 	render, _ := report.Lookup(o.Format)
 	ropts := report.Options{Color: o.IO.ColorStdout(o.NoColor), Verbose: o.Verbose, Quiet: o.Quiet}
 	var errs []error
-	if err := render(o.IO.Out, rep, ropts); err != nil {
+	if err := cmdutil.Buffered(o.IO.Out, func(w io.Writer) error { return render(w, rep, ropts) }); err != nil {
 		errs = append(errs, fmt.Errorf("could not write the %s report to stdout: %w", o.Format, err))
 	}
 	for _, out := range o.Outputs {
 		r, _ := report.Lookup(out.Format)
 		if err := cmdutil.WriteFileAtomic(out.Path, func(f *os.File) error {
-			return r(f, rep, report.Options{})
+			return cmdutil.Buffered(f, func(w io.Writer) error { return r(w, rep, report.Options{}) })
 		}); err != nil {
 			errs = append(errs, fmt.Errorf("could not write the %s report to %s: %w", out.Format, out.Path, err))
 		}

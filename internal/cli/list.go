@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -82,12 +83,14 @@ func listRun(o *ListOptions) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(items)
 	}
-	tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSECTION\tKIND\tSEVERITY\tPHASE\tTAGS\tTITLE")
-	for _, it := range items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Section, it.Kind, it.Severity, cmdutil.Dash(it.Phase), cmdutil.Dash(strings.Join(it.Tags, ",")), it.Title)
-	}
-	return tw.Flush()
+	return cmdutil.Buffered(o.IO.Out, func(w io.Writer) error {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSECTION\tKIND\tSEVERITY\tPHASE\tTAGS\tTITLE")
+		for _, it := range items {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Section, it.Kind, it.Severity, cmdutil.Dash(it.Phase), cmdutil.Dash(strings.Join(it.Tags, ",")), it.Title)
+		}
+		return tw.Flush()
+	})
 }
 
 func nonNil(s []string) []string {

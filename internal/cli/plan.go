@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	stdio "io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -121,7 +122,12 @@ func writePlan(io *cmdutil.IOStreams, format string, cl *checklist.Checklist, it
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"environment": cl.Environment, "intrusive_allowed": allow, "items": out})
 	}
-	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+	return cmdutil.Buffered(io.Out, func(w stdio.Writer) error { return writePlanTable(w, out) })
+}
+
+// writePlanTable writes the plan as a table.
+func writePlanTable(w stdio.Writer, out []plannedItem) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ITEM\tKIND\tTARGET\tTIMEOUT\tWORST CASE\tNOTE")
 	for _, p := range out {
 		traffic := fmt.Sprintf("%d attempt(s)", p.Attempts)

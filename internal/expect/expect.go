@@ -20,6 +20,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/checker/nature"
 	"github.com/expr-lang/expr/compiler"
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
@@ -82,6 +83,23 @@ type exprEnv struct {
 	// dynamic: the kind declares nothing, so any name is accepted and
 	// resolved at run time (nil when absent).
 	dynamic bool
+	// nature is typed's, computed once: expr.Env computes it for every
+	// program compiled (an expectation and each of its operands), which
+	// was half of what loading a checklist with expect: allocated. The
+	// compiler only reads it (and fills caches of its own the same way
+	// each time).
+	typedNature func() nature.Nature
+}
+
+// envOption is expr.Env(e.typed) with the nature computed once: what
+// conf.Config.WithEnv does with a types.Map.
+func (e *exprEnv) envOption() expr.Option {
+	return func(c *conf.Config) {
+		nt := e.typedNature()
+		c.EnvObject = e.typed
+		c.Env = nt
+		c.Strict = nt.Strict
+	}
 }
 
 // evalState is one evaluation's budget; the patched program calls
@@ -129,6 +147,7 @@ func typeOf(t checks.Type) types.Type {
 // an error at load; other maps (headers, json objects) stay dynamic.
 func newExprEnv(decls []checks.Observation) *exprEnv {
 	e := &exprEnv{decls: map[string]checks.Observation{}, typed: types.Map{stateName: stateType}}
+	e.typedNature = sync.OnceValue(func() nature.Nature { return e.typed.Nature() })
 	if len(decls) == 0 {
 		e.dynamic = true
 		e.typed[types.Extra] = types.Any
@@ -225,12 +244,17 @@ var emptyConfig = sync.OnceValue(func() *conf.Config {
 // environment: an observation named like a builtin (load's "duration")
 // must not turn duration("2s") into a call of the observation.
 func (e *exprEnv) compile(src string, extra ...expr.Option) (*vm.Program, error) {
+	return e.compileWith(e.envOption(), src, extra...)
+}
+
+// compileWith is compile with env as the environment's option.
+func (e *exprEnv) compileWith(env expr.Option, src string, extra ...expr.Option) (*vm.Program, error) {
 	tree, err := parser.ParseWithConfig(src, parseConfig())
 	if err != nil {
 		return nil, err
 	}
 	cfg := newConfig()
-	for _, opt := range append(append(functions(), expr.Env(e.typed)), extra...) {
+	for _, opt := range append(append(functions(), env), extra...) {
 		opt(cfg)
 	}
 	cfg.Check()

@@ -17,10 +17,10 @@ const itemsNull = "\n  \"items\": null"
 
 // renderJSON writes the report as one indented JSON object. Items are
 // encoded one at a time into the stream, each with its observations made
-// plain on the way: a report of 10,000 items is never held whole in
-// memory as text (twice, compact and indented) nor as a plain copy (issue
-// 16). The bytes are exactly those of encoding the whole report with
-// json.Encoder (SetEscapeHTML(false), SetIndent("", "  ")).
+// plain on the way (itemEncoder): a report of 10,000 items is never held
+// whole in memory as text (twice, compact and indented) nor as a plain
+// copy (issue 16). The bytes are exactly those of encoding the whole
+// report with json.Encoder (SetEscapeHTML(false), SetIndent("", "  ")).
 func renderJSON(w io.Writer, r *Report, _ Options) error {
 	out := *r
 	out.Items = nil
@@ -44,24 +44,17 @@ func renderJSON(w io.Writer, r *Report, _ Options) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.Write(before)
 	bw.WriteString("\n  \"items\": [")
-	var compact, indented bytes.Buffer
-	item := json.NewEncoder(&compact)
-	item.SetEscapeHTML(false)
-	for i, it := range r.Items {
-		it.Observations = PlainObservations(it.Observations)
-		compact.Reset()
-		if err := item.Encode(it); err != nil {
-			return err
-		}
-		indented.Reset()
-		if err := json.Indent(&indented, bytes.TrimSuffix(compact.Bytes(), []byte("\n")), "    ", "  "); err != nil {
+	item := newItemEncoder()
+	for i := range r.Items {
+		text, err := item.encode(&r.Items[i])
+		if err != nil {
 			return err
 		}
 		if i > 0 {
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n    ")
-		bw.Write(indented.Bytes())
+		bw.Write(text)
 	}
 	if len(r.Items) > 0 {
 		bw.WriteString("\n  ")

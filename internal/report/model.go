@@ -191,9 +191,20 @@ func (r *Report) Finish(sections []Section, requirementsMet bool) {
 			r.Summary.Waived++
 		}
 	}
+	// Each section's items counted in one pass over the items, not one
+	// pass per section (issue 16).
+	tallies := make(map[string]*sectionTally, len(sections))
+	for _, s := range sections {
+		tallies[s.ID] = &sectionTally{worst: Skip}
+	}
+	for i := range r.Items {
+		if t := tallies[r.Items[i].Section]; t != nil {
+			t.add(r.Items[i].Status)
+		}
+	}
 	r.Sections = make([]Section, 0, len(sections))
 	for _, s := range sections {
-		r.Sections = append(r.Sections, r.sectionOutcome(s))
+		r.Sections = append(r.Sections, tallies[s.ID].outcome(s))
 	}
 	if r.Signoffs == nil {
 		r.Signoffs = []Signoff{}
@@ -204,22 +215,32 @@ func (r *Report) Finish(sections []Section, requirementsMet bool) {
 		r.Verdict = Ready
 	}
 }
-func (r *Report) sectionOutcome(s Section) Section {
-	var counted, passed int
-	worst := Skip
-	rank := map[Status]int{Skip: 0, Pass: 1, Waived: 2, Pending: 3, Fail: 4, Error: 5}
-	for _, it := range r.Items {
-		if it.Section != s.ID || it.Status == Skip {
-			continue
-		}
-		counted++
-		if it.Status == Pass || it.Status == Waived {
-			passed++
-		}
-		if rank[it.Status] > rank[worst] {
-			worst = it.Status
-		}
+
+// sectionTally counts a section's items as Finish meets them.
+type sectionTally struct {
+	counted, passed int
+	worst           Status
+}
+
+// statusRank orders statuses from best to worst for a section's status.
+var statusRank = map[Status]int{Skip: 0, Pass: 1, Waived: 2, Pending: 3, Fail: 4, Error: 5}
+
+func (t *sectionTally) add(st Status) {
+	if st == Skip {
+		return
 	}
+	t.counted++
+	if st == Pass || st == Waived {
+		t.passed++
+	}
+	if statusRank[st] > statusRank[t.worst] {
+		t.worst = st
+	}
+}
+
+// outcome is the section's pass rate and status from its items' tally.
+func (t *sectionTally) outcome(s Section) Section {
+	counted, passed, worst := t.counted, t.passed, t.worst
 	s.PassRate = 1
 	if counted > 0 {
 		s.PassRate = float64(passed) / float64(counted)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -116,5 +118,30 @@ func TestNoColorWithoutOption(t *testing.T) {
 	renderText(&buf, fixture(), Options{})
 	if bytes.Contains(buf.Bytes(), []byte("\x1b[")) {
 		t.Error("escape codes without Color")
+	}
+}
+
+// BenchmarkRenderText renders a report of 10,000 passing items (the
+// default format of `readyctl check`) and a few failures.
+func BenchmarkRenderText(b *testing.B) {
+	r := &Report{Checklist: ChecklistInfo{Name: "scale"}}
+	for i := range 10000 {
+		st := Pass
+		if i%1000 == 0 {
+			st = Fail
+		}
+		r.Items = append(r.Items, Item{ID: fmt.Sprintf("item-%d", i), Section: fmt.Sprintf("s%d", i%20), Kind: "http", Severity: "critical", Status: st, Attempts: 1, DurationMS: 51,
+			Observations: map[string]any{"status": 200, "latency": 51 * time.Millisecond, "url": "http://127.0.0.1:8080/item"}})
+	}
+	var sections []Section
+	for i := range 20 {
+		sections = append(sections, Section{ID: fmt.Sprintf("s%d", i), Title: fmt.Sprint("Section ", i)})
+	}
+	r.Finish(sections, true)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := renderText(io.Discard, r, Options{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

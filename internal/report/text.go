@@ -58,17 +58,26 @@ func renderText(w io.Writer, r *Report, o Options) error {
 	blocked := blockedSet(blockers)
 
 	idWidth := 0
-	for _, it := range r.Items {
+	// Each section's items, by index, in one pass: filtering (and
+	// copying) every item for every section was most of rendering a
+	// large report (issue 16).
+	bySection := make(map[string][]int, len(r.Sections))
+	for i := range r.Items {
+		it := &r.Items[i]
 		idWidth = max(idWidth, len(it.ID))
+		bySection[it.Section] = append(bySection[it.Section], i)
 	}
+	b.Grow(len(r.Items) * 64)
 	for _, s := range r.Sections {
-		var items []Item
-		for _, it := range r.Items {
-			if it.Section == s.ID {
-				items = append(items, it)
+		indexes := bySection[s.ID]
+		notSelected := len(indexes) > 0
+		for _, i := range indexes {
+			if r.Items[i].Reason != checks.ReasonNotSelected {
+				notSelected = false
+				break
 			}
 		}
-		if allNotSelected(items) && !o.Verbose {
+		if notSelected && !o.Verbose {
 			continue
 		}
 		rate := ""
@@ -86,7 +95,8 @@ func renderText(w io.Writer, r *Report, o Options) error {
 			sym, colour = symbols[Fail], ansiRed // e.g. an item left unchecked by a dependency
 		}
 		fmt.Fprintf(&b, "\n%s %s  %s\n", p.paint(colour, sym), p.paint(ansiBold, termSafe(s.Title)), p.paint(ansiDim, rate))
-		for _, it := range items {
+		for _, i := range indexes {
+			it := &r.Items[i]
 			if it.Reason == checks.ReasonNotSelected && !o.Verbose {
 				continue
 			}
@@ -104,7 +114,7 @@ func renderText(w io.Writer, r *Report, o Options) error {
 			}
 			fmt.Fprintf(&b, "  %s %-*s  %s  %s\n", p.paint(colour, symbols[it.Status]), idWidth, termSafe(it.ID), title, p.paint(ansiDim, dur))
 			if it.Status == Pass && !o.Verbose {
-				if ch := changeLine(it); ch != "" {
+				if ch := changeLine(*it); ch != "" {
 					fmt.Fprintf(&b, "      %s\n", p.paint(ansiDim, "change: "+termSafe(ch)))
 				}
 				continue
@@ -133,7 +143,7 @@ func renderText(w io.Writer, r *Report, o Options) error {
 			if kv := keyObservations(it.Observations, max, it.Key...); len(kv) > 0 {
 				fmt.Fprintf(&b, "      %s\n", p.paint(ansiDim, termSafe(strings.Join(kv, " "))))
 			}
-			if ch := changeLine(it); ch != "" {
+			if ch := changeLine(*it); ch != "" {
 				fmt.Fprintf(&b, "      %s\n", p.paint(ansiDim, "change: "+termSafe(ch)))
 			}
 		}
@@ -346,15 +356,6 @@ func roundsNote(rounds int) string {
 		return ""
 	}
 	return fmt.Sprintf(", %d rounds", rounds)
-}
-
-func allNotSelected(items []Item) bool {
-	for _, it := range items {
-		if it.Reason != checks.ReasonNotSelected {
-			return false
-		}
-	}
-	return len(items) > 0
 }
 
 func short(sum string) string {

@@ -54,10 +54,53 @@ func ItemDigest(it *checklist.Item) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
+// mayNotDigest says whether ItemDigest of an item written as raw may
+// fail: it is false only when a walk without allocation sees a tree
+// (no alias) within the node budget and canonical's depth, where it
+// cannot; Judge computes only what may fail, for its error.
+func mayNotDigest(raw *yaml.Node) bool {
+	if raw == nil {
+		return true
+	}
+	nodes := 0
+	var walk func(n *yaml.Node, depth int) bool
+	walk = func(n *yaml.Node, depth int) bool {
+		nodes += 1 + len(n.Content)
+		if depth > maxCanonicalDepth || nodes > checklist.MaxNodes || n.Kind == yaml.AliasNode {
+			return true
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			if len(n.Content) > 0 {
+				return walk(n.Content[0], depth+1)
+			}
+		case yaml.SequenceNode:
+			for _, c := range n.Content {
+				if walk(c, depth+1) {
+					return true
+				}
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				// canonical reads a key's text only; an alias there is
+				// still an alias.
+				if n.Content[i].Kind == yaml.AliasNode || walk(n.Content[i+1], depth+1) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return walk(raw, 0)
+}
+
+// maxCanonicalDepth is how deep canonical goes before it refuses.
+const maxCanonicalDepth = 100
+
 // canonical turns a YAML node into plain values whose JSON encoding is
 // canonical (encoding/json sorts map keys).
 func canonical(n *yaml.Node, depth int) (any, error) {
-	if depth > 100 {
+	if depth > maxCanonicalDepth {
 		return nil, fmt.Errorf("definition nested too deeply")
 	}
 	switch n.Kind {

@@ -116,13 +116,23 @@ func Judge(in Input, entries []*Entry) (*Book, error) {
 	if b.in.Now.IsZero() {
 		return nil, fmt.Errorf("signoff: judging needs the time")
 	}
-	for _, it := range in.Checklist.Items() {
-		b.items[it.ID] = it
-		d, err := ItemDigest(it)
-		if err != nil {
-			return nil, err
+	items := in.Checklist.Items()
+	for _, it := range items {
+		// Only an item that a record signs needs its digest (digest,
+		// below): a run of 10,000 items with no record computed 10,000
+		// for nothing (issue 16). An item whose digest cannot be
+		// computed still fails the judging, whatever the records.
+		if mayNotDigest(it.Raw) {
+			if _, err := ItemDigest(it); err != nil {
+				return nil, err
+			}
 		}
-		b.digests[it.ID] = d
+	}
+	if len(entries) > 0 {
+		b.items = make(map[string]*checklist.Item, len(items))
+		for _, it := range items {
+			b.items[it.ID] = it
+		}
 	}
 	if b.policy.AllowedSigners != "" && in.AllowedErr != nil {
 		b.problems = append(b.problems, in.AllowedErr.Error())
@@ -195,8 +205,31 @@ func (b *Book) AllowedSignersErr() error {
 	return b.in.AllowedErr
 }
 
-// ItemDigest is the digest of item id's definition now.
-func (b *Book) ItemDigest(id string) string { return b.digests[id] }
+// ItemDigest is the digest of item id's definition now ("" for an id the
+// checklist does not have).
+func (b *Book) ItemDigest(id string) string {
+	if d, ok := b.digests[id]; ok {
+		return d
+	}
+	for _, it := range b.in.Checklist.Items() {
+		if it.ID == id {
+			d, _ := ItemDigest(it) // Judge made sure it can be computed
+			return d
+		}
+	}
+	return ""
+}
+
+// digest is ItemDigest of it, computed once; only Judge calls it, so
+// that a Book is only read once made.
+func (b *Book) digest(it *checklist.Item) string {
+	if d, ok := b.digests[it.ID]; ok {
+		return d
+	}
+	d, _ := ItemDigest(it) // Judge made sure it can be computed
+	b.digests[it.ID] = d
+	return d
+}
 
 // judge decides a record's state: the first reason not to trust it wins,
 // then whether what it signed has changed, then whether it is for this
@@ -274,7 +307,7 @@ func (b *Book) judge(j *Judged) (string, string) {
 		if r.Type == Waive && it.Severity == checklist.Critical && !b.policy.AllowCriticalWaivers {
 			return Invalid, fmt.Sprintf("item %s is critical, and the checklist does not allow critical waivers (signoff.allow_critical_waivers)", r.Item)
 		}
-		if r.ItemSHA256 != b.digests[r.Item] {
+		if r.ItemSHA256 != b.digest(it) {
 			return Stale, fmt.Sprintf("the definition of item %s changed since it was signed", r.Item)
 		}
 	case Approve:

@@ -1,12 +1,15 @@
 package signoff
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/readyctl/readyctl/internal/checklist"
 )
 
 // sealed returns r as an entry, without writing it anywhere.
@@ -206,5 +209,42 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestJudgeDigestsOnlySignedItems: a run with no record computes no item
+// digest (10,000 of them were a run's fixed cost, issue 16), yet an item
+// whose digest cannot be computed still fails the judging, and a record
+// is still judged against its item's digest.
+func TestJudgeDigestsOnlySignedItems(t *testing.T) {
+	var sb strings.Builder
+	sb.WriteString("version: 1\nsections:\n  - id: s\n    items:\n")
+	for i := range 2000 {
+		fmt.Fprintf(&sb, "      - id: item-%d\n        http: {url: 'http://127.0.0.1/%d', status: [200]}\n", i, i)
+	}
+	cl, err := checklist.Parse("c.yaml", []byte(sb.String()), checklist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(3, func() {
+		if _, err := Judge(Input{Checklist: cl, Now: now}, nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// Computing the digests is dozens of allocations per item.
+	if allocs > 100 {
+		t.Errorf("judging 2,000 items and no record: %.0f allocations, want a handful", allocs)
+	}
+
+	// A request body nested deeper than a digest goes: loaded, but not
+	// digestable.
+	deep := "version: 1\nsections:\n  - id: s\n    items:\n      - id: ok\n        http: {url: 'http://127.0.0.1/'}\n      - id: deep\n        http:\n          url: http://127.0.0.1/\n          method: POST\n          json: " +
+		strings.Repeat("[", 101) + strings.Repeat("]", 101) + "\n"
+	cl, err = checklist.Parse("c.yaml", []byte(deep), checklist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Judge(Input{Checklist: cl, Now: now}, nil); err == nil || !strings.Contains(err.Error(), "nested too deeply") {
+		t.Errorf("an item nested too deeply to digest: %v, want the digest's error", err)
 	}
 }

@@ -115,13 +115,19 @@ type CheckSignoffs struct {
 // records under signoffDir, "" = the default), else "" (outside git:
 // approvals are not bound to a release).
 func RunRelease(ctx context.Context, cl *checklist.Checklist, flag, signoffDir string) string {
+	return RunReleaseAt(ctx, cl.Path, flag, signoffDir)
+}
+
+// RunReleaseAt is RunRelease of the checklist at path (Checklist.Path),
+// for a caller that asks before the checklist is loaded.
+func RunReleaseAt(ctx context.Context, path, flag, signoffDir string) string {
 	if flag != "" {
 		return flag
 	}
 	if signoffDir == "" {
-		signoffDir = signoff.DefaultDir(cl.Path)
+		signoffDir = signoff.DefaultDir(path)
 	}
-	return signoff.Release(ctx, filepath.Dir(cl.Path), signoffDir)
+	return signoff.Release(ctx, filepath.Dir(path), signoffDir)
 }
 
 // OpenSignoffs is the sign-off book of a `check` run, judged for its
