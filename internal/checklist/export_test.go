@@ -15,11 +15,3 @@ func CopyDocuments() (restore func()) {
 	copyDocuments = true
 	return func() { copyDocuments = false }
 }
-
-// ProbeTasksFrom configures probes beside the load from checklists of
-// nodes YAML nodes until restore (probes.go).
-func ProbeTasksFrom(nodes int) (restore func()) {
-	n := probeTasksFrom
-	probeTasksFrom = nodes
-	return func() { probeTasksFrom = n }
-}

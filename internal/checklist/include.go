@@ -298,11 +298,6 @@ func (l *loader) mergeIncludes(root *source, spec *fileSpec) *source {
 // loadSections loads every file's sections in load order, each under its
 // own file name, and refuses a section or item id used in two files.
 func (l *loader) loadSections(root *source, c *Checklist, r *resolver) map[string]*yaml.Node {
-	l.probes = startProbeTasks(l)
-	defer func() {
-		l.probes.finish(l)
-		l.probes = nil
-	}()
 	all := map[string]*yaml.Node{}
 	type place struct{ file, at string }
 	itemAt := map[string]string{}

@@ -42,8 +42,6 @@ type resolver struct {
 	// resolves itself at run time (checks.Kind.RunTimeNames): ${name}
 	// and $${ stay as written for the probe.
 	runTime map[string]bool
-	// taintLog lists the nodes tainted, in order (taint).
-	taintLog []*yaml.Node
 }
 
 type resolved struct {
@@ -302,13 +300,6 @@ func (r *resolver) interpolateCopy(n *yaml.Node, report func(n *yaml.Node, col i
 	return n
 }
 
-// taint records n as tainted, in the load's map and in the log an
-// item's probe task takes its own taints from (probes.go).
-func (r *resolver) taint(n *yaml.Node) {
-	r.tainted[n] = true
-	r.taintLog = append(r.taintLog, n)
-}
-
 // interpolate expands references in every scalar value below n (keys are
 // left alone), reporting one error per unresolved scalar and tainting it.
 func (r *resolver) interpolate(n *yaml.Node, report func(n *yaml.Node, col int, msg string)) {
@@ -317,11 +308,11 @@ func (r *resolver) interpolate(n *yaml.Node, report func(n *yaml.Node, col int, 
 		r.placeholder = false
 		out, off, err := r.expand(n.Value, 0)
 		if r.placeholder {
-			r.taint(n)
+			r.tainted[n] = true
 		}
 		if err != nil {
 			if r.reportsFailures {
-				r.taint(n)
+				r.tainted[n] = true
 			}
 			if errors.Is(err, errTooLarge) {
 				if r.overspent {

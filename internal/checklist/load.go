@@ -120,11 +120,6 @@ type loader struct {
 	itemFile map[string]string
 
 	spec itemSpec // the item being loaded (loadItem)
-	// probes configures items' probes beside the load, nil when the
-	// load does it item by item (probes.go); itemTaints are the nodes
-	// of the item being loaded that its interpolation tainted.
-	probes     *probeTasks
-	itemTaints []*yaml.Node
 	// envs are the expression environments of the kinds met, by name:
 	// built from the kind's declarations alone, and read only, so every
 	// item of a kind shares one (building one per item was most of what
@@ -328,22 +323,13 @@ func (l *loader) loadItem(n *yaml.Node, c *Checklist, sec *Section, ids map[stri
 			names[i] = k.Value
 		}
 		l.errAt(kindKeys[1], 0, fmt.Sprintf("two probe kinds (%s): an item has exactly one", strings.Join(names, ", ")))
-	case len(kindKeys) == 1 && l.probes != nil && kindKeys[0].Value != "manual" && !l.definitions:
-		it.Kind = kindKeys[0].Value
-		l.probes.add(l, &probeTask{n: n, key: kindKeys[0], block: valueNode(n, kindKeys[0].Value), it: it, timeoutSet: spec.Timeout != nil})
 	case len(kindKeys) == 1:
-		l.loadProbe(n, kindKeys[0], valueNode(n, kindKeys[0].Value), it, spec.Timeout != nil)
+		l.loadKind(kindKeys[0], valueNode(n, kindKeys[0].Value), it)
+		if it.Probe != nil {
+			l.fitTimeout(n, kindKeys[0], it, spec.Timeout != nil)
+		}
 	}
 	return it
-}
-
-// loadProbe configures the item's probe (or manual block) from its kind's
-// block, and fits its timeout to what the probe needs.
-func (l *loader) loadProbe(n, key, block *yaml.Node, it *Item, timeoutSet bool) {
-	l.loadKind(key, block, it)
-	if it.Probe != nil {
-		l.fitTimeout(n, key, it, timeoutSet)
-	}
 }
 
 func (l *loader) loadKind(key, block *yaml.Node, it *Item) {

@@ -20,12 +20,7 @@ import (
 // issue 16); one with aliases is copied first and interpolated in place.
 // Both ways must load every checklist to the same result, messages
 // included, and leave the document as written untouched.
-//
-// A plain load of this test also configures its probes on another
-// goroutine (probes.go), which large checklists only do: the messages
-// must still be those of loading item by item.
 func TestPlainLoadIsTheCopyingLoad(t *testing.T) {
-	t.Cleanup(checklist.ProbeTasksFrom(0))
 	dir := t.TempDir()
 	var files []string
 	add := func(name, src string) {
@@ -40,7 +35,7 @@ func TestPlainLoadIsTheCopyingLoad(t *testing.T) {
 			files = append(files, p)
 		}
 	}
-	for i, s := range append(append(fuzzSeeds(), plainCases...), manyProblems()) {
+	for i, s := range append(fuzzSeeds(), plainCases...) {
 		add(fmt.Sprintf("seed%d/checklist.yaml", i), s)
 	}
 	add("inc/part.yaml", "vars: {p: part}\nsections:\n  - id: part\n    items:\n      - id: p1\n        title: ${p} ${name}\n        http: {url: 'http://${host}/${p}'}\n      - id: p2\n        http: {url: '${undefined}'}\n")
@@ -203,33 +198,4 @@ func dumpValue(v reflect.Value) string {
 		return fmt.Sprintf("%#v", v.Interface())
 	}
 	return fmt.Sprint(v)
-}
-
-// manyProblems is a checklist whose items have problems found while
-// loading the item (its fields, its id) and while configuring its probe
-// (on the other core, probes.go), interleaved: the messages must come
-// out as loading item by item gives them.
-func manyProblems() string {
-	var b strings.Builder
-	b.WriteString("version: 1\nvars: {h: 'http://x', bad: 'not a url'}\nsections:\n  - id: s\n    items:\n")
-	for i := range 400 {
-		fmt.Fprintf(&b, "      - id: item-%d\n", i)
-		switch i % 7 {
-		case 0:
-			b.WriteString("        severity: nope\n        http: {url: '${bad}'}\n")
-		case 1:
-			b.WriteString("        http: {url: '${h}/a', nope: 1, expect: ['status == \"x\"', 'nope > 1']}\n")
-		case 2:
-			b.WriteString("        titel: typo\n        tcp: {address: '${undefined}'}\n")
-		case 3:
-			b.WriteString("        timeout: 1s\n        load: {url: '${h}/', rate: 10, duration: 30s}\n")
-		case 4:
-			b.WriteString("        retries: 99\n        http: {url: '${h}/b', status: [200, 'x']}\n")
-		case 5:
-			b.WriteString("        http: {url: '${h}/c'}\n")
-		default:
-			b.WriteString("        http: ${h}\n")
-		}
-	}
-	return b.String()
 }

@@ -60,7 +60,6 @@ func (l *loader) sections(c *Checklist, src *source, doc *yaml.Node, r *resolver
 			} else {
 				raw = rawItem(doc, i, j, n)
 			}
-			taints := len(r.taintLog)
 			r.interpolateItem(n, src.plain, func(at *yaml.Node, col int, msg string) {
 				if l.definitions {
 					return
@@ -69,10 +68,7 @@ func (l *loader) sections(c *Checklist, src *source, doc *yaml.Node, r *resolver
 				l.report(at, col, msg)
 				l.item = ""
 			})
-			l.itemTaints = r.taintLog[taints:]
-			it := l.loadItem(n, c, sec, ids)
-			l.itemTaints = nil
-			if it != nil {
+			if it := l.loadItem(n, c, sec, ids); it != nil {
 				it.Raw = raw
 				sec.Items = append(sec.Items, it)
 			}
