@@ -267,37 +267,31 @@ func (r *resolver) interpolateCopy(n *yaml.Node, report func(n *yaml.Node, col i
 		r.interpolate(&c, report)
 		return &c
 	case yaml.MappingNode:
-		var content []*yaml.Node
-		for i := 1; i < len(n.Content); i += 2 {
-			if v := r.interpolateCopy(n.Content[i], report); v != n.Content[i] {
-				if content == nil {
-					content = slices.Clone(n.Content)
-				}
-				content[i] = v
-			}
-		}
-		if content != nil {
-			c := *n
-			c.Content = content
-			return &c
-		}
+		return r.interpolateChildren(n, 1, 2, report) // values, not keys
 	case yaml.SequenceNode, yaml.DocumentNode:
-		var content []*yaml.Node
-		for i, ch := range n.Content {
-			if v := r.interpolateCopy(ch, report); v != ch {
-				if content == nil {
-					content = slices.Clone(n.Content)
-				}
-				content[i] = v
-			}
-		}
-		if content != nil {
-			c := *n
-			c.Content = content
-			return &c
-		}
+		return r.interpolateChildren(n, 0, 1, report)
 	}
 	return n
+}
+
+// interpolateChildren is interpolateCopy of n's children from first, every
+// step: n itself when none changes, else a copy with the changed ones.
+func (r *resolver) interpolateChildren(n *yaml.Node, first, step int, report func(n *yaml.Node, col int, msg string)) *yaml.Node {
+	var content []*yaml.Node
+	for i := first; i < len(n.Content); i += step {
+		if v := r.interpolateCopy(n.Content[i], report); v != n.Content[i] {
+			if content == nil {
+				content = slices.Clone(n.Content)
+			}
+			content[i] = v
+		}
+	}
+	if content == nil {
+		return n
+	}
+	c := *n
+	c.Content = content
+	return &c
 }
 
 // interpolate expands references in every scalar value below n (keys are
