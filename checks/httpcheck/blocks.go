@@ -49,14 +49,15 @@ func newEnv(p *Probe, client *http.Client, main *response) *env {
 // blockEnv is the blocks' env. Their requests go over connections of
 // their own, never the round's shared ones: a request sent without
 // credentials must not ride a connection another request authenticated.
-func (p *Probe) blockEnv(client *http.Client, kept bool, main *response) *env {
+func (p *Probe) blockEnv(client *http.Client, kept bool, main *response) (*env, error) {
 	if kept && p.hasBlocks() {
 		own, err := p.Client()
-		if err == nil { // the same options built the main request's client
-			client = own
+		if err != nil {
+			return nil, err
 		}
+		client = own
 	}
-	return newEnv(p, client, main)
+	return newEnv(p, client, main), nil
 }
 
 // hasBlocks reports whether any block is enabled.

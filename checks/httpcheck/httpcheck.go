@@ -192,7 +192,11 @@ func (p *Probe) Run(ctx context.Context) (checks.Observations, error) {
 		problems = append(problems, fmt.Sprintf("latency %s is over max_latency %s", latency.Round(time.Millisecond), p.MaxLatency))
 	}
 	mainResp := &response{Status: resp.StatusCode, Header: resp.Header, Body: body, URL: resp.Request.URL}
-	blockProblems, blockErr := p.runBlocks(ctx, p.blockEnv(client, kept, mainResp), obs)
+	blocks, err := p.blockEnv(client, kept, mainResp)
+	if err != nil {
+		return obs, err
+	}
+	blockProblems, blockErr := p.runBlocks(ctx, blocks, obs)
 	problems = append(problems, blockProblems...)
 	if blockErr != nil {
 		if len(problems) > 0 {
