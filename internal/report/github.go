@@ -213,13 +213,7 @@ func WriteGitHubSummary(w io.Writer, r *Report) error {
 		name = r.Checklist.Path
 	}
 	fmt.Fprintf(&b, "\n## %s — %s\n\n", verdict, cell(name))
-	s := r.Summary
-	fmt.Fprintf(&b, "%d pass · %d fail · %d error · %d skip · %d pending · %d waived — %d items in %s%s%s",
-		s.Pass, s.Fail, s.Error, s.Skip, s.Pending, s.Waived, s.Total,
-		time.Duration(r.DurationMS)*time.Millisecond, notSelectedNote(r.Items), roundsNote(r.Rounds))
-	if r.Environment != "" {
-		fmt.Fprintf(&b, " — environment %s", cell(r.Environment))
-	}
+	b.WriteString(markdownSummary(r, cell))
 	b.WriteString("\n")
 
 	if len(blockers) > 0 {
@@ -301,7 +295,7 @@ func WriteGitHubSummary(w io.Writer, r *Report) error {
 	}
 
 	fmt.Fprintf(&b, "\n<sub>passing items not listed: %d · checklist %s · sha256 `%s`</sub>\n",
-		s.Pass, cell(r.Checklist.Path), short(mdCodeSafe(r.Checklist.SHA256)))
+		r.Summary.Pass, cell(r.Checklist.Path), short(mdCodeSafe(r.Checklist.SHA256)))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

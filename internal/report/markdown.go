@@ -22,13 +22,7 @@ func renderMarkdown(w io.Writer, r *Report, _ Options) error {
 		verdict = "❌ **NOT READY**"
 	}
 	fmt.Fprintf(&b, "## %s: %s\n\n", mdEscape(r.Checklist.Name), verdict)
-	s := r.Summary
-	fmt.Fprintf(&b, "%d pass · %d fail · %d error · %d skip · %d pending · %d waived — %d items in %s%s%s",
-		s.Pass, s.Fail, s.Error, s.Skip, s.Pending, s.Waived, s.Total,
-		time.Duration(r.DurationMS)*time.Millisecond, notSelectedNote(r.Items), roundsNote(r.Rounds))
-	if r.Environment != "" {
-		fmt.Fprintf(&b, " — environment %s", mdEscape(r.Environment))
-	}
+	b.WriteString(markdownSummary(r, mdEscape))
 	fmt.Fprintf(&b, "\n\nChecklist %s, sha256 `%s`\n", mdEscape(r.Checklist.Path), short(r.Checklist.SHA256))
 	blockers := r.Blocking()
 	blocked := blockedSet(blockers)
@@ -111,4 +105,17 @@ func mdCodeSafe(id string) string {
 		}
 		return -1
 	}, id)
+}
+
+// markdownSummary is the counts line of the Markdown and GitHub step
+// summary reports, the environment escaped with escape.
+func markdownSummary(r *Report, escape func(string) string) string {
+	s := r.Summary
+	line := fmt.Sprintf("%d pass · %d fail · %d error · %d skip · %d pending · %d waived — %d items in %s%s%s",
+		s.Pass, s.Fail, s.Error, s.Skip, s.Pending, s.Waived, s.Total,
+		time.Duration(r.DurationMS)*time.Millisecond, notSelectedNote(r.Items), roundsNote(r.Rounds))
+	if r.Environment != "" {
+		line += " — environment " + escape(r.Environment)
+	}
+	return line
 }
