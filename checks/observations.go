@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -202,3 +203,39 @@ func Normalize(t Type, v any) any {
 
 // ValidTypes lists every Type, for tests and messages.
 var ValidTypes = []Type{TypeInt, TypeFloat, TypeBool, TypeString, TypeDuration, TypeTime, TypeList, TypeMap, TypeAny}
+
+// Number is v as a float64 when it is a number (durations in
+// milliseconds); false for anything else, NaN and infinities included.
+func Number(v any) (float64, bool) {
+	var f float64
+	switch x := v.(type) {
+	case time.Duration:
+		f = float64(x) / float64(time.Millisecond)
+	case float64:
+		f = x
+	case float32:
+		f = float64(x)
+	case int:
+		f = float64(x)
+	case int64:
+		f = float64(x)
+	case int32:
+		f = float64(x)
+	case uint64:
+		f = float64(x)
+	case uint32:
+		f = float64(x)
+	case json.Number:
+		g, err := x.Float64()
+		if err != nil {
+			return 0, false
+		}
+		f = g
+	default:
+		return 0, false
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}

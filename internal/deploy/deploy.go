@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/readyctl/readyctl/checks"
 	"github.com/readyctl/readyctl/internal/report"
 )
 
@@ -271,7 +272,7 @@ func finish(o Options, final *report.Report, d *report.Deployment) *report.Repor
 	d.FinishedAt = o.Clock.Now().UTC()
 	for _, it := range final.Items {
 		if it.ID == o.UserImpact && it.Measured() {
-			if v, ok := report.Number(it.Observations["value"]); ok {
+			if v, ok := checks.Number(it.Observations["value"]); ok {
 				d.UserImpact = &v
 			}
 		}

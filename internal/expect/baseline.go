@@ -149,26 +149,12 @@ func (e *exprEnv) baselineValue(name string, v any) any {
 // percentChange is "+25.0%" from before to after, or "" when either is
 // not a number or before is 0.
 func percentChange(before, after any) string {
-	b, ok1 := asFloat(before)
-	a, ok2 := asFloat(after)
+	b, ok1 := checks.Number(before)
+	a, ok2 := checks.Number(after)
 	if !ok1 || !ok2 || b == 0 {
 		return ""
 	}
 	return fmt.Sprintf("%+.1f%%", (a-b)/math.Abs(b)*100)
-}
-
-func asFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case time.Duration:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
-	}
-	return 0, false
 }
 
 const scaleName = "__scale"

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"encoding/json"
-
 	"fmt"
 	"github.com/readyctl/readyctl/checks"
 	"math"
@@ -149,7 +147,7 @@ func flatNumbers(obs map[string]any, prefix string, depth int, durationString fu
 			}
 			continue
 		}
-		if f, ok := Number(v); ok {
+		if f, ok := checks.Number(v); ok {
 			out[name] = f
 			continue
 		}
@@ -160,42 +158,6 @@ func flatNumbers(obs map[string]any, prefix string, depth int, durationString fu
 		}
 	}
 	return out
-}
-
-// Number is v as a float64 when it is a number (durations in
-// milliseconds); false for anything else, NaN and infinities included.
-func Number(v any) (float64, bool) {
-	var f float64
-	switch x := v.(type) {
-	case time.Duration:
-		f = float64(x) / float64(time.Millisecond)
-	case float64:
-		f = x
-	case float32:
-		f = float64(x)
-	case int:
-		f = float64(x)
-	case int64:
-		f = float64(x)
-	case int32:
-		f = float64(x)
-	case uint64:
-		f = float64(x)
-	case uint32:
-		f = float64(x)
-	case json.Number:
-		g, err := x.Float64()
-		if err != nil {
-			return 0, false
-		}
-		f = g
-	default:
-		return 0, false
-	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false
-	}
-	return f, true
 }
 
 // PerformanceChange is the change of the key observations (checks.
