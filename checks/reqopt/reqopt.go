@@ -227,8 +227,9 @@ func (t *Target) Transport() (*http.Transport, error) {
 	return tr, nil
 }
 
-// Client is an *http.Client for o: TLS options, no keep-alives (every
-// item measures a fresh connection), no timeout but the request's context
+// Client is an *http.Client for o: TLS options, no keep-alives (a
+// connection of its own, used once: see ClientFor for the shared ones),
+// no timeout but the request's context
 // and o's redirect policy.
 func (o *Options) Client() (*http.Client, error) {
 	if o.shared != nil {
